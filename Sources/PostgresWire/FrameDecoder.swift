@@ -1,0 +1,74 @@
+import NIOCore
+
+/// Splits a byte stream into typed messages (everything after the startup phase, in both directions).
+///
+/// Each message is Byte1 type, Int32 length (counting itself, not the type), body. Frames come out as slices of the
+/// received buffers; bytes are copied only when a message arrives split across reads.
+public struct FrameDecoder: Sendable {
+    /// Largest complete message accepted, type byte included (`max_packet_size`).
+    public let maxMessageSize: Int
+
+    /// Bytes received and not yet returned; nil when empty, so the next read is kept as it is.
+    private var buffer: ByteBuffer?
+
+    /// Creates a decoder that rejects messages over `maxMessageSize` bytes.
+    public init(maxMessageSize: Int = Int(Int32.max)) {
+        self.maxMessageSize = maxMessageSize
+    }
+
+    /// Adds received bytes. When the internal buffer is empty the incoming buffer is kept as-is (no copy).
+    public mutating func append(_ incoming: ByteBuffer) {
+        guard incoming.readableBytes > 0 else {
+            return
+        }
+        guard self.buffer != nil else {
+            self.buffer = incoming
+            return
+        }
+        // Reclaim consumed space before growing, once it is at least as large as what is left to move.
+        if self.buffer!.readerIndex >= self.buffer!.readableBytes {
+            self.buffer!.discardReadBytes()
+        }
+        self.buffer!.writeImmutableBuffer(incoming)
+    }
+
+    /// Next complete frame as a slice, or nil when more bytes are needed.
+    ///
+    /// Throws `WireError.invalidLength` for a length below 4 (the Int32 read as signed, so negative included) and
+    /// `WireError.messageTooLarge` when 1 + length exceeds `maxMessageSize`, as soon as the 5-byte header is in:
+    /// before any byte of the body is waited for or allocated.
+    public mutating func next() throws(WireError) -> Frame? {
+        guard let buffer = self.buffer, buffer.readableBytes >= 5 else {
+            return nil
+        }
+        let start = buffer.readerIndex
+        let type = buffer.getInteger(at: start, as: UInt8.self)!  // Byte1: message type
+        let length = buffer.getInteger(at: start + 1, as: Int32.self)!  // Int32: length including itself
+        guard length >= 4 else {
+            throw .invalidLength(length, type: type)
+        }
+        let size = 1 + Int(length)
+        guard size <= self.maxMessageSize else {
+            throw .messageTooLarge(size, type: type, limit: self.maxMessageSize)
+        }
+        guard buffer.readableBytes >= size else {
+            return nil
+        }
+        let bytes = self.buffer!.readSlice(length: size)!
+        if self.buffer!.readableBytes == 0 {
+            self.buffer = nil  // drop our reference so the storage goes with the last frame
+        }
+        return Frame(bytes: bytes)
+    }
+
+    /// Bytes buffered and not yet returned.
+    public var bufferedBytes: Int {
+        self.buffer?.readableBytes ?? 0
+    }
+
+    /// Removes and returns everything buffered (used when a connection changes hands); nil when nothing is.
+    public mutating func drain() -> ByteBuffer? {
+        defer { self.buffer = nil }
+        return self.buffer
+    }
+}

@@ -1,0 +1,117 @@
+/// The declarative table of `[pgbouncer]` settings: one row per INI name, with its `Settings` field, type,
+/// default, reload rule and doc. The INI parser, validation, `SHOW CONFIG`, `SET`, reload and
+/// docs/configuration.md all read it; a setting exists when it has a row here.
+public enum SettingsTable {
+    /// Every setting, those with an effect first, then PgBouncer's accepted-with-no-effect-yet ones; each group
+    /// alphabetical. Defaults are read from `Settings()`, except for the passthrough rows (PgBouncer's defaults).
+    public static let all: [SettingDefinition] = (active + passthrough).map { $0.withDefault(from: Settings()) }
+
+    /// The row for an INI name, any letter case.
+    public static func definition(_ name: String) -> SettingDefinition? {
+        byName[name.lowercased()]
+    }
+
+    /// The settings whose values differ between `old` and `new`, in table order (for reload and `SHOW CONFIG`).
+    public static func changes(from old: Settings, to new: Settings) -> [SettingDefinition] {
+        all.filter { $0.currentText(old) != $0.currentText(new) }
+    }
+
+    /// Rows by lowercase name.
+    private static let byName: [String: SettingDefinition] = Dictionary(
+        all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+
+    /// The settings Spillway acts on.
+    static let active: [SettingDefinition] = [
+        .list("admin_users", \.adminUsers, "Users allowed to run every admin console command."),
+        .boolean(
+            "application_name_add_host", \.applicationNameAddHost,
+            "Append the client's address and port to the `application_name` sent to the server."),
+        .string(
+            "auth_file", \.authFile, emptyIsUnset: true,
+            "The userlist.txt holding user names and passwords; a relative path not found from the working "
+                + "directory is read from the config file's folder."),
+        .custom(
+            "auth_type", \.authType, kind: .choice(supportedAuthTypes.map(\.rawValue)),
+            "How clients authenticate.", parse: parseAuthType, format: { $0.rawValue }),
+        .seconds("cancel_wait_timeout", \.cancelWaitTimeout, "How long a cancel request may wait for a server."),
+        .seconds("client_idle_timeout", \.clientIdleTimeout, "Disconnect clients idle longer than this; 0 is off."),
+        .seconds("client_login_timeout", \.clientLoginTimeout, "Disconnect clients that have not logged in by then."),
+        .integer("default_pool_size", \.defaultPoolSize, 1...10_000, "Server connections per database/user pair."),
+        .seconds(
+            "idle_transaction_timeout", \.idleTransactionTimeout,
+            "Disconnect clients idle inside a transaction longer than this; 0 is off."),
+        .list(
+            "ignore_startup_parameters", \.ignoreStartupParameters,
+            "Startup parameters accepted from clients but not forwarded (e.g. `extra_float_digits`)."),
+        .list(
+            "listen_addr", \.listenAddr, reloadable: false,
+            "Addresses to listen on; `*` means all, empty means no TCP listener."),
+        .integer("listen_port", \.listenPort, 0...65_535, reloadable: false, "TCP port for clients; 0 picks a free one."),
+        .boolean("log_connections", \.logConnections, "Log each client login."),
+        .boolean("log_disconnections", \.logDisconnections, "Log each client disconnect with its reason."),
+        .boolean("log_pooler_errors", \.logPoolerErrors, "Log errors Spillway sends to clients."),
+        .integer("max_client_conn", \.maxClientConn, 1...1_000_000, "Client connections accepted in total."),
+        .integer(
+            "max_db_connections", \.maxDBConnections, 0...100_000,
+            "Server connections per database over all users; 0 is unlimited."),
+        .integer(
+            "max_packet_size", \.maxPacketSize, 9...2_147_483_647,
+            "Largest protocol message accepted from a client, in bytes."),
+        .integer(
+            "max_user_connections", \.maxUserConnections, 0...100_000,
+            "Server connections per user over all databases; 0 is unlimited."),
+        .integer("min_pool_size", \.minPoolSize, 0...10_000, "Server connections kept open per pool even when idle."),
+        .choice("pool_mode", \.poolMode, "When a server connection returns to the pool."),
+        .seconds("query_timeout", \.queryTimeout, "Cancel queries running longer than this; 0 is off."),
+        .seconds(
+            "query_wait_timeout", \.queryWaitTimeout,
+            "How long a client may wait for a server connection before it gets an error; 0 waits forever."),
+        .integer(
+            "reserve_pool_size", \.reservePoolSize, 0...10_000,
+            "Extra server connections a pool may open when clients wait longer than `reserve_pool_timeout`."),
+        .seconds("reserve_pool_timeout", \.reservePoolTimeout, "How long a client waits before the reserve is used."),
+        .seconds(
+            "server_check_delay", \.serverCheckDelay,
+            "Idle time after which a server connection is checked with `server_check_query` before reuse."),
+        .string("server_check_query", \.serverCheckQuery, "Query that checks an idle server connection is alive."),
+        .seconds("server_connect_timeout", \.serverConnectTimeout, "How long connecting and logging in may take."),
+        .seconds(
+            "server_idle_timeout", \.serverIdleTimeout, "Close server connections idle longer than this; 0 is off."),
+        .seconds(
+            "server_lifetime", \.serverLifetime, "Close server connections older than this when released; 0 is off."),
+        .seconds("server_login_retry", \.serverLoginRetry, "Pause after a failed server login before trying again."),
+        .string(
+            "server_reset_query", \.serverResetQuery,
+            "Query run on a server connection before another client gets it in session mode."),
+        .boolean(
+            "server_reset_query_always", \.serverResetQueryAlways,
+            "Run `server_reset_query` in transaction and statement mode too."),
+        .boolean(
+            "so_reuseport", \.soReuseport, reloadable: false,
+            "Set SO_REUSEPORT so several instances can share the port."),
+        .list("stats_users", \.statsUsers, "Users allowed read-only admin console commands (`SHOW …`)."),
+        .boolean("tcp_keepalive", \.tcpKeepalive, "Enable TCP keepalive on client and server sockets."),
+        .integerOrAuto("threads", \.threads, 1...256, reloadable: false, "I/O threads; `auto` is one per CPU core."),
+        .string(
+            "unix_socket_dir", \.unixSocketDir, reloadable: false,
+            "Folder of the Unix socket `.s.PGSQL.<port>`; empty disables it."),
+        .integer("verbose", \.verbose, 0...10, "Extra log detail; 0 is normal, higher is chattier."),
+    ]
+
+    /// The `auth_type` values Spillway implements, in the order error messages list them.
+    static let supportedAuthTypes: [AuthType] = AuthType.allCases.filter(\.isSupported)
+
+    /// Known PgBouncer methods Spillway does not implement are named as such; unknown words list the choices.
+    @Sendable static func parseAuthType(_ text: String) throws(InvalidSettingValue) -> AuthType {
+        let word = ConfigValue.trimmed(text).lowercased()
+        guard let type = AuthType(rawValue: word) else {
+            let allowed = supportedAuthTypes.map(\.rawValue).joined(separator: ", ")
+            throw InvalidSettingValue("auth_type: expected one of \(allowed), got '\(text)'")
+        }
+        guard type.isSupported else {
+            throw InvalidSettingValue(
+                "auth_type '\(type.rawValue)' is not supported by spillway; use trust, plain, md5 or scram-sha-256")
+        }
+        return type
+    }
+}

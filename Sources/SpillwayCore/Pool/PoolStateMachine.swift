@@ -1,0 +1,313 @@
+/// The servers of one pool (database alias + role) and the clients waiting for them.
+///
+/// Pure: events in, actions out. Time arrives as `now:`; limits that span pools (max_db_connections,
+/// max_user_connections) arrive as `capacity:`, the number of servers the caller's other budgets still allow.
+public struct PoolStateMachine: Sendable {
+    /// Where one server is in its life.
+    public enum ServerState: Sendable, Equatable {
+        /// Opening the connection and logging in. Next: `.idle` or `.active` (via `serverReady`), or gone.
+        case connecting
+        /// In the pool, in state idle since the instant. Next: `.active`, `.checking`, gone.
+        case idle(since: ContinuousClock.Instant)
+        /// Running `server_check_query` before being handed to `client`. Next: `.active`, gone.
+        case checking(for: ClientTag)
+        /// Assigned to a client. Next: `.idle`, `.resetting`, gone.
+        case active(ClientID)
+        /// Running ROLLBACK / `server_reset_query` before reuse. Next: `.idle`, `.active`, gone.
+        case resetting
+    }
+
+    /// One server connection of this pool.
+    public struct Server: Sendable, Equatable {
+        public var id: ServerID
+        public var loop: Int
+        public var state: ServerState
+        public var openedAt: ContinuousClock.Instant
+    }
+
+    /// Limits of this pool.
+    public struct Limits: Sendable, Equatable {
+        /// Most servers this pool may hold (pool_size / default_pool_size).
+        public var poolSize: Int
+        /// Servers kept open even with no clients (min_pool_size).
+        public var minPoolSize: Int
+        /// Idle servers unused this long are closed before reuse (server_check_delay); nil: never checked.
+        public var checkDelay: Duration?
+        /// Idle servers unused this long are closed (server_idle_timeout); nil: never.
+        public var idleTimeout: Duration?
+        /// Servers older than this are closed when next released (server_lifetime); nil: never.
+        public var lifetime: Duration?
+        public init(
+            poolSize: Int, minPoolSize: Int = 0, checkDelay: Duration? = nil, idleTimeout: Duration? = nil,
+            lifetime: Duration? = nil
+        ) {
+            self.poolSize = poolSize
+            self.minPoolSize = minPoolSize
+            self.checkDelay = checkDelay
+            self.idleTimeout = idleTimeout
+            self.lifetime = lifetime
+        }
+    }
+
+    /// What to do after a client asked for a server.
+    public enum AcquireAction: Sendable, Equatable {
+        /// Link the client to this idle server now.
+        case assign(ServerID)
+        /// Run `server_check_query` on this server; `checkPassed` or `serverClosed` follows.
+        case check(ServerID)
+        /// The client waits; open this new server on this loop for the waiters.
+        case openAndWait(ServerID, loop: Int)
+        /// The client waits for a server to be released.
+        case wait
+    }
+
+    /// What to do with a server that became available (logged in, reset, checked, or released clean).
+    public enum HandoffAction: Sendable, Equatable {
+        /// Link the server to this waiting client.
+        case assign(ServerID, to: ClientTag)
+        /// Run `server_check_query` for this waiting client first.
+        case check(ServerID, for: ClientTag)
+        /// Nobody waits: the server stays idle in the pool.
+        case idle
+        /// The server is past `server_lifetime`: close it (and open a replacement when `open` is set).
+        case close(ServerID, open: OpenRequest?)
+        /// Run ROLLBACK / reset first; `serverReady` follows.
+        case reset(ServerID)
+    }
+
+    /// A new server to open for waiters.
+    public struct OpenRequest: Sendable, Equatable {
+        public var server: ServerID
+        public var loop: Int
+    }
+
+    /// What to do after a server was lost.
+    public struct LossAction: Sendable, Equatable {
+        /// Waiters that can no longer be served: answer each with the error.
+        public var failed: [ClientTag] = []
+        /// Replacement server to open for waiters.
+        public var open: OpenRequest?
+        public init(failed: [ClientTag] = [], open: OpenRequest? = nil) {
+            self.failed = failed
+            self.open = open
+        }
+    }
+
+    public let key: PoolKey
+    public var limits: Limits
+    public private(set) var servers: [ServerID: Server] = [:]
+    public private(set) var waiters = WaitQueue()
+    /// Idle servers per event loop, most recently used last.
+    private var idleByLoop: [[ServerID]]
+    private let nextServer: @Sendable () -> ServerID
+
+    /// `loops`: number of event loops; `nextServer` hands out process-unique server IDs.
+    public init(key: PoolKey, limits: Limits, loops: Int, nextServer: @escaping @Sendable () -> ServerID) {
+        self.key = key
+        self.limits = limits
+        self.idleByLoop = Array(repeating: [], count: max(loops, 1))
+        self.nextServer = nextServer
+    }
+
+    // MARK: Counts, read from the structures
+
+    public var serverCount: Int { servers.count }
+    public var idleCount: Int { idleByLoop.reduce(0) { $0 + $1.count } }
+    public var activeCount: Int { servers.values.reduce(0) { $0 + ($1.state.isActive ? 1 : 0) } }
+    public var connectingCount: Int { servers.values.reduce(0) { $0 + ($1.state == .connecting ? 1 : 0) } }
+    public var waitingCount: Int { waiters.count }
+
+    // MARK: Events
+
+    /// A client needs a server. `capacity`: how many more servers other budgets allow.
+    public mutating func acquire(_ tag: ClientTag, now: ContinuousClock.Instant, capacity: Int) -> AcquireAction {
+        if let server = takeIdle(preferring: tag.loop) {
+            return use(server, for: tag, now: now).acquireAction
+        }
+        waiters.append(tag, since: now)
+        if let open = openIfUseful(loop: tag.loop, capacity: capacity, now: now) {
+            return .openAndWait(open.server, loop: open.loop)
+        }
+        return .wait
+    }
+
+    /// A waiting client gave up (disconnected or timed out); false if it was not waiting.
+    @discardableResult
+    public mutating func cancelWait(_ client: ClientID) -> Bool {
+        waiters.remove(client)
+    }
+
+    /// A server finished logging in, a reset finished, or a check passed: hand it to the oldest waiter or keep it.
+    public mutating func serverReady(_ id: ServerID, now: ContinuousClock.Instant) -> HandoffAction {
+        guard var server = servers[id] else { return .idle }
+        if case .checking(let tag) = server.state {
+            server.state = .active(tag.client)
+            servers[id] = server
+            return .assign(id, to: tag)
+        }
+        guard let waiter = waiters.popFirst() else {
+            server.state = .idle(since: now)
+            servers[id] = server
+            idleByLoop[server.loop].append(id)
+            return .idle
+        }
+        return handOff(id, to: waiter.tag)
+    }
+
+    /// The client released its server. `needsReset`: the server is not idle-clean (in transaction, or its
+    /// session state must be discarded). `reusable: false` closes it.
+    public mutating func release(
+        _ id: ServerID, needsReset: Bool, reusable: Bool = true, now: ContinuousClock.Instant, capacity: Int
+    ) -> HandoffAction {
+        guard var server = servers[id] else { return .idle }
+        if !reusable || isPastLifetime(server, now: now) {
+            servers[id] = nil
+            return .close(id, open: openIfUseful(loop: server.loop, capacity: capacity + 1, now: now))
+        }
+        if needsReset {
+            server.state = .resetting
+            servers[id] = server
+            return .reset(id)
+        }
+        return serverReady(id, now: now)
+    }
+
+    /// A server connection closed, failed to log in, or failed its check or reset. `loginFailed`: it never
+    /// became usable, so waiters with no other server coming are failed rather than left hanging.
+    public mutating func serverLost(
+        _ id: ServerID, loginFailed: Bool, now: ContinuousClock.Instant, capacity: Int
+    ) -> LossAction {
+        guard let server = servers.removeValue(forKey: id) else { return LossAction() }
+        var action = LossAction()
+        switch server.state {
+        case .idle:
+            idleByLoop[server.loop].removeAll { $0 == id }
+        case .checking(let tag):
+            // The client was promised this server: it goes back to the front of the line.
+            var requeued = WaitQueue()
+            requeued.append(tag, since: now)
+            for entry in waiters.removeAll() { requeued.append(entry.tag, since: entry.since) }
+            waiters = requeued
+        default:
+            break
+        }
+        if loginFailed {
+            // Servers still alive or connecting can serve some waiters; fail the rest now.
+            let coming = servers.count
+            var kept = WaitQueue()
+            for entry in waiters.removeAll() {
+                if kept.count < coming { kept.append(entry.tag, since: entry.since) } else { action.failed.append(entry.tag) }
+            }
+            waiters = kept
+            return action
+        }
+        action.open = openIfUseful(loop: server.loop, capacity: capacity + 1, now: now)
+        return action
+    }
+
+    /// Periodic upkeep: idle servers past `server_idle_timeout` or `server_lifetime` to close (keeping
+    /// `min_pool_size`), and servers to open to reach `min_pool_size`.
+    public mutating func maintain(now: ContinuousClock.Instant, capacity: Int) -> (close: [ServerID], open: [OpenRequest]) {
+        var close: [ServerID] = []
+        for loop in idleByLoop.indices {
+            var kept: [ServerID] = []
+            for id in idleByLoop[loop] {
+                guard let server = servers[id], case .idle(let since) = server.state else { continue }
+                let expired = isPastLifetime(server, now: now)
+                    || (limits.idleTimeout.map { now - since >= $0 } ?? false)
+                if expired, servers.count > limits.minPoolSize {
+                    servers[id] = nil
+                    close.append(id)
+                } else {
+                    kept.append(id)
+                }
+            }
+            idleByLoop[loop] = kept
+        }
+        var open: [OpenRequest] = []
+        var budget = capacity
+        while servers.count < min(limits.minPoolSize, limits.poolSize), budget > 0 {
+            let id = nextServer()
+            let loop = servers.count % idleByLoop.count
+            servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now)
+            open.append(OpenRequest(server: id, loop: loop))
+            budget -= 1
+        }
+        return (close, open)
+    }
+
+    /// Removes every waiter (pool shutting down or database removed).
+    public mutating func removeAllWaiters() -> [ClientTag] {
+        waiters.removeAll().map(\.tag)
+    }
+
+    /// Removes the server from the pool's books without any other effect (caller closes it).
+    public mutating func forget(_ id: ServerID) {
+        guard let server = servers.removeValue(forKey: id) else { return }
+        idleByLoop[server.loop].removeAll { $0 == id }
+    }
+
+    /// Idle servers, for closing them all (RECONNECT, shutdown).
+    public var idleServers: [ServerID] { idleByLoop.flatMap { $0 } }
+
+    // MARK: Helpers
+
+    private mutating func takeIdle(preferring loop: Int) -> ServerID? {
+        if let id = idleByLoop[loop].popLast() { return id }
+        for other in idleByLoop.indices where other != loop {
+            if let id = idleByLoop[other].popLast() { return id }
+        }
+        return nil
+    }
+
+    private enum Use {
+        case assign(ServerID)
+        case check(ServerID, ClientTag)
+        var acquireAction: AcquireAction {
+            switch self {
+            case .assign(let id): .assign(id)
+            case .check(let id, _): .check(id)
+            }
+        }
+    }
+
+    private mutating func use(_ id: ServerID, for tag: ClientTag, now: ContinuousClock.Instant) -> Use {
+        guard var server = servers[id] else { preconditionFailure("idle list names unknown server \(id)") }
+        if case .idle(let since) = server.state, let delay = limits.checkDelay, now - since >= delay {
+            server.state = .checking(for: tag)
+            servers[id] = server
+            return .check(id, tag)
+        }
+        server.state = .active(tag.client)
+        servers[id] = server
+        return .assign(id)
+    }
+
+    /// A server that just became ready goes to a waiter without a check: it was just used or just opened.
+    private mutating func handOff(_ id: ServerID, to tag: ClientTag) -> HandoffAction {
+        servers[id]?.state = .active(tag.client)
+        return .assign(id, to: tag)
+    }
+
+    /// Opens a server when waiters outnumber servers on their way and the limits allow it.
+    private mutating func openIfUseful(loop: Int, capacity: Int, now: ContinuousClock.Instant) -> OpenRequest? {
+        guard waiters.count > connectingCount, servers.count < limits.poolSize, capacity > 0 else { return nil }
+        let id = nextServer()
+        servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now)
+        return OpenRequest(server: id, loop: loop)
+    }
+
+    private func isPastLifetime(_ server: Server, now: ContinuousClock.Instant) -> Bool {
+        limits.lifetime.map { now - server.openedAt >= $0 } ?? false
+    }
+}
+
+extension PoolStateMachine.ServerState {
+    /// Assigned to a client or being prepared for one.
+    public var isActive: Bool {
+        switch self {
+        case .active, .checking: true
+        default: false
+        }
+    }
+}

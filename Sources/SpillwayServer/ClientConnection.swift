@@ -1,0 +1,562 @@
+import Logging
+import NIOCore
+import PostgresWire
+import SpillwayCore
+
+/// Where a client connection is in its life (on its event loop).
+enum ClientPhase {
+    /// Reading SSLRequest / CancelRequest / StartupMessage.
+    case startup(StartupDecoder)
+    /// Exchanging authentication messages.
+    case authenticating(ClientLogin, LoginRequest)
+    /// Authenticated; waiting for a first server of the pool to learn the ParameterStatus set.
+    case fetchingParameters
+    /// Logged in: messages flow through the session.
+    case ready
+    case closed
+}
+
+/// What a client asked for in its startup packet.
+struct LoginRequest {
+    var user: String
+    var database: String
+}
+
+/// One application connection to Spillway, and the channel handler that reads it.
+///
+/// Every mutable property is touched only on `loop`. Server frames reach it through `receiveFromServer`, on
+/// this loop.
+final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let id: ClientID
+    let loop: EventLoop
+    let loopIndex: Int
+    private unowned(unsafe) let executor: PoolExecutor
+    private var logger: Logger
+    private let runtime: RuntimeConfig
+
+    private var context: ChannelHandlerContext?
+    private var phase = ClientPhase.startup(StartupDecoder())
+    private var session = ClientSession(mode: .transaction)
+    private var decoder: FrameDecoder
+    /// Messages kept while waiting for a server.
+    private var held: [Frame] = []
+    private(set) var linkedServer: ServerConnection?
+    /// Tracked parameters this client wants on any server it uses.
+    private(set) var wantedParameters = TrackedParameters()
+    private var cancelKey: CancelRequest?
+    private var pool: PoolKey?
+    private var tag: ClientTag
+    private var admitted = false
+    private var wroteToServer = false
+    private var waitTimer: Scheduled<Void>?
+    private let connectedAt = ContinuousClock.now
+    private var remote = "unknown"
+
+    init(executor: PoolExecutor, loop: EventLoop, logger: Logger) {
+        self.id = executor.nextClientID()
+        self.loop = loop
+        self.loopIndex = executor.loopIndex(of: loop)
+        self.executor = executor
+        self.runtime = executor.config
+        self.decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)
+        self.tag = ClientTag(client: id, loop: loopIndex, application: "")
+        var logger = logger
+        logger[metadataKey: "client"] = "\(id)"
+        self.logger = logger
+    }
+
+    /// Runs `body` on the client's loop: now if already there.
+    func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+
+    // MARK: Channel events
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.context = context
+        if let address = context.remoteAddress {
+            remote = address.description
+            logger[metadataKey: "remote"] = "\(address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "unix")"
+        }
+        admitted = executor.admitClient()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        do {
+            switch phase {
+            case .startup(var startup):
+                startup.append(buffer)
+                phase = .startup(startup)
+                try readStartup()
+            case .authenticating, .fetchingParameters, .ready:
+                decoder.append(buffer)
+                try readFrames()
+            case .closed:
+                return
+            }
+        } catch {
+            logger.info("client sent a malformed message", metadata: ["error": "\(error)"])
+            fatal(error.sqlState, String(describing: error))
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if wroteToServer {
+            wroteToServer = false
+            linkedServer?.flush()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let previous = phase
+        phase = .closed
+        waitTimer?.cancel()
+        switch previous {
+        case .fetchingParameters:
+            if let pool { executor.cancelWait(id, key: pool) }
+        case .ready:
+            releaseOnClose()
+        default:
+            break
+        }
+        held = []
+        executor.unregister(self, cancelKey: cancelKey)
+        if admitted { executor.clientConnectionClosed() }
+        if cancelKey != nil, runtime.settings.logDisconnections {
+            let age = ContinuousClock.now - connectedAt
+            logger.info("client closed", metadata: ["age_s": "\(age.components.seconds)"])
+        }
+        self.context = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.debug("client connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    private func releaseOnClose() {
+        switch session.clientClosed() {
+        case .none:
+            break
+        case .cancelWait:
+            if let pool { executor.cancelWait(id, key: pool) }
+        case .release(_, let rollback, let reset):
+            guard let server = linkedServer else { return }
+            linkedServer = nil
+            var statements: [String] = []
+            if rollback { statements.append("ROLLBACK") }
+            let resetQuery = runtime.settings.serverResetQuery
+            if (reset || runtime.settings.serverResetQueryAlways) && !resetQuery.isEmpty { statements.append(resetQuery) }
+            executor.release(server, statements: statements)
+        case .closeServer:
+            guard let server = linkedServer else { return }
+            linkedServer = nil
+            executor.release(server, statements: [], reusable: false)
+        }
+    }
+
+    // MARK: Startup
+
+    private func readStartup() throws(WireError) {
+        while case .startup(var startup) = phase, let packet = try startup.next() {
+            phase = .startup(startup)
+            switch packet {
+            case .sslRequest, .gssEncRequest:
+                // No TLS yet: 'N' tells the client to go on in plain text.
+                var buffer = context!.channel.allocator.buffer(capacity: 1)
+                buffer.writeInteger(UInt8(ascii: "N"))
+                context!.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            case .cancel(let request):
+                executor.cancel(request)
+                phase = .closed
+                context!.close(promise: nil)
+                return
+            case .startup(let message):
+                let rest = startup.drain()
+                begin(message)
+                if let rest { decoder.append(rest) }
+                try readFrames()
+                return
+            }
+        }
+    }
+
+    private func begin(_ message: StartupMessage) {
+        guard admitted else {
+            fatal(.tooManyConnections, "no more connections allowed (max_client_conn)",
+                  detail: "Spillway already serves max_client_conn = \(runtime.settings.maxClientConn) clients.")
+            return
+        }
+        guard let user = message.user, !user.isEmpty else {
+            fatal(.invalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet")
+            return
+        }
+        let database = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? user
+        let ignored = Set(runtime.settings.ignoreStartupParameters.map { $0.lowercased() })
+        for (name, value) in message.parameters {
+            let lower = name.lowercased()
+            if lower == "user" || lower == "database" || ignored.contains(lower) { continue }
+            if wantedParameters.set(name, value) { continue }
+            if lower == "options" && value.isEmpty { continue }
+            fatal(.protocolViolation, "unsupported startup parameter: \(name)",
+                  hint: "Add \(name) to ignore_startup_parameters to let such clients connect.")
+            return
+        }
+        tag.application = wantedParameters["application_name"].flatMap { $0.isEmpty ? nil : $0 } ?? remote
+        logger[metadataKey: "user"] = "\(user)"
+        logger[metadataKey: "db"] = "\(database)"
+        logger[metadataKey: "app"] = "\(tag.application)"
+        let request = LoginRequest(user: user, database: database)
+        var stored = runtime.storedPassword(user: user)
+        if stored == nil, runtime.settings.authType == .trust, runtime.settings.authFile == nil {
+            stored = .plain("")  // trust without auth_file: any role may log in, as PostgreSQL's trust
+        }
+        var login = ClientLogin(authType: runtime.settings.authType, user: user, stored: stored,
+                                randomBytes: secureRandomBytes(18))
+        if runtime.settings.authType == .trust && stored == nil {
+            fatal(.invalidPassword, "password authentication failed for user \"\(user)\"")
+            return
+        }
+        advanceLogin(login.start(), login: login, request: request)
+    }
+
+    // MARK: Authentication
+
+    private func advanceLogin(_ step: ClientLogin.Step, login: ClientLogin, request: LoginRequest) {
+        switch step {
+        case .send(let authRequest):
+            phase = .authenticating(login, request)
+            var buffer = context!.channel.allocator.buffer(capacity: 64)
+            BackendMessage.authentication(authRequest).encode(into: &buffer)
+            context!.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        case .succeeded(let saslFinal, let clientKey):
+            var buffer = context!.channel.allocator.buffer(capacity: 64)
+            if let saslFinal { BackendMessage.authentication(.saslFinal(data: saslFinal)).encode(into: &buffer) }
+            BackendMessage.authentication(.ok).encode(into: &buffer)
+            context!.write(wrapOutboundOut(buffer), promise: nil)
+            authenticated(request, clientKey: clientKey)
+        case .failed(let reason):
+            logger.info("client login failed", metadata: ["reason": "\(reason)"])
+            fatal(.invalidPassword, "password authentication failed for user \"\(request.user)\"")
+        }
+    }
+
+    private func authenticated(_ request: LoginRequest, clientKey: [UInt8]?) {
+        let config = runtime.config
+        guard let database = config.database(named: request.database) else {
+            fatal(.invalidCatalogName, "no such database: \"\(request.database)\"",
+                  hint: "Spillway serves the databases listed in [databases] of its configuration.")
+            return
+        }
+        let serverUser = database.user ?? request.user
+        let credentials = serverCredentials(database: database, serverUser: serverUser, clientUser: request.user,
+                                            clientKey: clientKey)
+        let key = PoolKey(database: request.database, user: serverUser)
+        let settings = runtime.settings
+        let mode = config.poolMode(database: database, user: request.user)
+        session = ClientSession(mode: mode)
+        pool = key
+        let limits = PoolStateMachine.Limits(
+            poolSize: config.poolSize(database: database, user: request.user),
+            minPoolSize: database.minPoolSize ?? settings.minPoolSize,
+            checkDelay: settings.serverCheckQuery.isEmpty ? nil : .seconds(settings.serverCheckDelay),
+            idleTimeout: settings.serverIdleTimeout > 0 ? .seconds(settings.serverIdleTimeout) : nil,
+            lifetime: settings.serverLifetime > 0 ? .seconds(settings.serverLifetime) : nil)
+        let target = ServerTarget(database: database, user: serverUser)
+        let parameters = executor.preparePool(key, target: target, credentials: credentials, limits: limits)
+        cancelKey = executor.register(self)
+        if let parameters {
+            finishLogin(serverParameters: parameters)
+        } else {
+            phase = .fetchingParameters
+            startWaitTimer()
+            executor.acquire(self, key: key, tag: tag)
+        }
+    }
+
+    private func serverCredentials(
+        database: DatabaseConfig, serverUser: String, clientUser: String, clientKey: [UInt8]?
+    ) -> ServerCredentials {
+        if let password = database.password { return .password(password) }
+        switch runtime.storedPassword(user: serverUser) {
+        case .plain(let password): return .password(password)
+        case .md5(let hash): return .md5Hash(hash)
+        case .scram(let secret):
+            if serverUser == clientUser, let clientKey { return .scramKeys(clientKey: clientKey, serverKey: secret.serverKey) }
+            return .none
+        case nil: return .none
+        }
+    }
+
+    private func finishLogin(serverParameters: [(name: String, value: String)]) {
+        guard let context, let cancelKey else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        for (name, value) in serverParameters {
+            let shown = wantedParameters[name] ?? value
+            BackendMessage.parameterStatus(name: name, value: shown).encode(into: &buffer)
+        }
+        BackendMessage.backendKeyData(cancelKey).encode(into: &buffer)
+        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        phase = .ready
+        if runtime.settings.logConnections {
+            logger.info("client logged in", metadata: ["mode": "\(session.mode.rawValue)"])
+        }
+        do {
+            try readFrames()
+        } catch {
+            fatal(error.sqlState, String(describing: error))
+        }
+    }
+
+    // MARK: Frames from the client
+
+    private func readFrames() throws(WireError) {
+        while true {
+            switch phase {
+            case .authenticating(var login, let request):
+                guard let frame = try decoder.next() else { return }
+                guard frame.type == UInt8(ascii: "p"),
+                      let message = try FrontendMessage(frame: frame, passwordContext: login.expectedContext)
+                else {
+                    fatal(.protocolViolation, "expected a password message, got message type '\(Character(Unicode.Scalar(frame.type)))'")
+                    return
+                }
+                let step = login.receive(message)
+                advanceLogin(step, login: login, request: request)
+            case .ready:
+                guard let frame = try decoder.next() else { return }
+                clientFrame(frame)
+            default:
+                return  // startup handled elsewhere; while fetching parameters, bytes wait in the decoder
+            }
+        }
+    }
+
+    @inline(__always)
+    private func clientFrame(_ frame: Frame) {
+        switch session.clientMessage(frame.type, now: ContinuousClock.now) {
+        case .forward:
+            linkedServer!.write(frame.bytes)
+            wroteToServer = true
+        case .holdAndAcquire:
+            held.append(frame)
+            startWaitTimer()
+            if let pool { executor.acquire(self, key: pool, tag: tag) }
+        case .hold:
+            held.append(frame)
+        case .terminate:
+            phase = .closed
+            releaseOnClose()
+            context?.close(promise: nil)
+        }
+    }
+
+    // MARK: Server assignment
+
+    /// The pool's server is attached (or could not be): runs on the client's loop.
+    func serverAttached(_ server: ServerConnection, result: Result<Void, ServerFailure>) {
+        switch (phase, result) {
+        case (.fetchingParameters, .success):
+            waitTimer?.cancel()
+            let parameters = server.reported
+            executor.release(server, statements: [])
+            finishLogin(serverParameters: parameters)
+        case (.ready, .success):
+            waitTimer?.cancel()
+            session.serverAssigned(server.id)
+            linkedServer = server
+            for frame in held {
+                server.write(frame.bytes)
+                session.heldMessageForwarded(frame.type)
+            }
+            held.removeAll(keepingCapacity: true)
+            server.flush()
+        case (.closed, .success):
+            executor.release(server, statements: [])
+        case (_, .failure(let failure)):
+            server.close()
+            acquireFailed(failure)
+        default:
+            executor.release(server, statements: [])
+        }
+    }
+
+    /// No server could be had for this client.
+    func acquireFailed(_ failure: ServerFailure) {
+        waitTimer?.cancel()
+        let code = failure.serverError?.code ?? .connectionFailure
+        let message = failure.serverError?.message ?? failure.message
+        switch phase {
+        case .fetchingParameters:
+            fatal(code, message, detail: failure.serverError == nil ? nil : "Spillway could not log in to the server.")
+        case .ready:
+            session.acquireFailed()
+            answerHeld(with: ErrorResponse(severity: .error, code: code, message: message))
+        default:
+            break
+        }
+    }
+
+    /// Answers held messages with one error and a ReadyForQuery for each that expected one.
+    private func answerHeld(with error: ErrorResponse) {
+        guard let context else { return }
+        let syncs = max(1, held.reduce(0) { $0 + (FrontendType.endsWithReadyForQuery($1.type) ? 1 : 0) })
+        held.removeAll(keepingCapacity: true)
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        error.encode(into: &buffer)
+        for _ in 0..<syncs { BackendMessage.readyForQuery(.idle).encode(into: &buffer) }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    private func startWaitTimer() {
+        let timeout = runtime.settings.queryWaitTimeout
+        guard timeout > 0 else { return }
+        waitTimer?.cancel()
+        waitTimer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { [self] in
+            waitTimedOut(after: timeout)
+        }
+    }
+
+    private func waitTimedOut(after timeout: Double) {
+        guard let pool, executor.cancelWait(id, key: pool) else { return }
+        let error = ErrorResponse(
+            severity: .error, code: .queryCanceled, message: "canceling query due to query_wait_timeout",
+            detail: "The client waited \(timeout) s for a server of pool \(pool) and none became free.",
+            hint: "Raise the pool size or query_wait_timeout, or find what holds the servers (SHOW POOLS).")
+        logger.warning("client waited too long for a server", metadata: ["pool": "\(pool)", "waited_s": "\(timeout)"])
+        switch phase {
+        case .fetchingParameters:
+            fatal(.queryCanceled, "canceling login due to query_wait_timeout", detail: error.detail)
+        case .ready:
+            session.acquireFailed()
+            answerHeld(with: error)
+        default:
+            break
+        }
+    }
+
+    // MARK: Frames from the server
+
+    /// A frame from the linked server (on the client's loop).
+    @inline(__always)
+    func receiveFromServer(_ frame: Frame) {
+        guard let context else { return }
+        switch frame.type {
+        case BackendType.readyForQuery:
+            guard let status = frame.readyForQueryStatus else {
+                context.write(wrapOutboundOut(frame.bytes), promise: nil)
+                return
+            }
+            switch session.readyForQuery(status) {
+            case .forward:
+                context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            case .forwardAndRelease:
+                context.writeAndFlush(wrapOutboundOut(frame.bytes), promise: nil)
+                guard let server = linkedServer else { return }
+                linkedServer = nil
+                let settings = runtime.settings
+                let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
+                executor.release(server, statements: reset ? [settings.serverResetQuery] : [])
+            case .rejectTransaction:
+                rejectTransaction()
+            }
+        case BackendType.parameterStatus:
+            // The client's own statement changed a setting: it follows the client to its next server.
+            if case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) {
+                wantedParameters.set(name, value)
+            }
+            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+        default:
+            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+        }
+    }
+
+    /// The end of a read batch from the server: flush what was forwarded.
+    func serverReadComplete() {
+        context?.flush()
+    }
+
+    /// Statement mode: the client opened a transaction. Roll it back, tell the client, release the server.
+    private func rejectTransaction() {
+        guard let server = linkedServer else { return }
+        server.onLoop {
+            server.runInternal(["ROLLBACK"]) { result in
+                self.onLoop {
+                    _ = self.session.transactionRejected()
+                    self.linkedServer = nil
+                    if case .success(.idle) = result {
+                        self.executor.release(server, statements: [])
+                    } else {
+                        self.executor.release(server, statements: [], reusable: false)
+                    }
+                    guard let context = self.context else { return }
+                    var buffer = context.channel.allocator.buffer(capacity: 256)
+                    ErrorResponse(
+                        severity: .error, code: .featureNotSupported,
+                        message: "transaction blocks are not allowed in pool_mode statement",
+                        detail: "Spillway rolled the transaction back.",
+                        hint: "Use pool_mode = transaction for this database or user, or send statements one at a time."
+                    ).encode(into: &buffer)
+                    BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+                    context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
+                }
+            }
+        }
+    }
+
+    /// The linked server's connection died.
+    func serverLost(_ serverID: ServerID) {
+        guard let server = linkedServer, server.id == serverID else { return }
+        linkedServer = nil
+        switch session.serverLost() {
+        case .none:
+            break
+        case .answerError(let count):
+            guard let context else { return }
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            ErrorResponse(severity: .error, code: .connectionFailure,
+                          message: "server connection was lost",
+                          detail: "The PostgreSQL connection serving this transaction closed; the transaction did not complete.")
+                .encode(into: &buffer)
+            for _ in 0..<count { BackendMessage.readyForQuery(.idle).encode(into: &buffer) }
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        case .closeClient:
+            fatal(.connectionFailure, "server connection was lost",
+                  detail: "The PostgreSQL connection holding this session or transaction closed.")
+        }
+    }
+
+    // MARK: Errors
+
+    /// Sends a FATAL ErrorResponse and closes the connection.
+    private func fatal(_ code: SQLState, _ message: String, detail: String? = nil, hint: String? = nil) {
+        guard let context else { return }
+        if case .ready = phase { releaseOnClose() }
+        phase = .closed
+        var buffer = context.channel.allocator.buffer(capacity: 128)
+        ErrorResponse(severity: .fatal, code: code, message: message, detail: detail, hint: hint).encode(into: &buffer)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+extension ServerTarget {
+    /// Where a database entry's servers are: a host starting with "/" is a Unix socket folder.
+    init(database: DatabaseConfig, user: String) {
+        let host = database.serverHost
+        let address: Address = host.hasPrefix("/")
+            ? .unix(path: "\(host)/.s.PGSQL.\(database.port)")
+            : .tcp(host: host, port: database.port)
+        var parameters: [(name: String, value: String)] = [("user", user), ("database", database.serverDatabaseName)]
+        if let value = database.clientEncoding { parameters.append(("client_encoding", value)) }
+        if let value = database.datestyle { parameters.append(("DateStyle", value)) }
+        if let value = database.timezone { parameters.append(("TimeZone", value)) }
+        if let value = database.applicationName { parameters.append(("application_name", value)) }
+        self.init(address: address, user: user, database: database.serverDatabaseName, startupParameters: parameters)
+    }
+}

@@ -1,0 +1,415 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PostgresWire
+import SpillwayCore
+
+/// Runs the pool state machines: computes actions under one lock, carries them out after unlocking.
+///
+/// It owns every pool, every server connection, and the registry of logged-in clients (for handing servers
+/// to waiters and for CancelRequest lookups).
+final class PoolExecutor: @unchecked Sendable {
+    /// What the executor knows of one pool besides its state machine.
+    private struct PoolEntry {
+        var machine: PoolStateMachine
+        var target: ServerTarget
+        var credentials: ServerCredentials
+        /// ParameterStatus set of the pool's first server, sent to clients at login.
+        var parameters: [(name: String, value: String)]?
+        var checkQuery: String?
+    }
+
+    private struct State {
+        var pools: [PoolKey: PoolEntry] = [:]
+        var servers: [ServerID: ServerConnection] = [:]
+        var clients: [ClientID: ClientConnection] = [:]
+        var cancelKeys: [CancelRequest: ClientID] = [:]
+        /// Statements a server runs before it returns to the pool (ROLLBACK, server_reset_query).
+        var resets: [ServerID: [String]] = [:]
+        var clientConnections = 0
+    }
+
+    let loops: [EventLoop]
+    private let state = NIOLockedValueBox(State())
+    private let ids = NIOLockedValueBox((client: UInt64(0), server: UInt64(0)))
+    private let logger: Logger
+    private let configBox: NIOLockedValueBox<RuntimeConfig>
+
+    init(loops: [EventLoop], config: RuntimeConfig, logger: Logger) {
+        self.loops = loops
+        self.configBox = NIOLockedValueBox(config)
+        self.logger = logger
+    }
+
+    var config: RuntimeConfig { configBox.withLockedValue { $0 } }
+
+    func loopIndex(of loop: EventLoop) -> Int {
+        loops.firstIndex { $0 === loop } ?? 0
+    }
+
+    func nextClientID() -> ClientID {
+        ids.withLockedValue { ids in
+            ids.client += 1
+            return ClientID(ids.client)
+        }
+    }
+
+    private func nextServerID() -> ServerID {
+        ids.withLockedValue { ids in
+            ids.server += 1
+            return ServerID(ids.server)
+        }
+    }
+
+    // MARK: Client admission
+
+    /// Counts a new client connection; false when max_client_conn is reached.
+    func admitClient() -> Bool {
+        let limit = config.settings.maxClientConn
+        return state.withLockedValue { state in
+            guard state.clientConnections < limit else { return false }
+            state.clientConnections += 1
+            return true
+        }
+    }
+
+    func clientConnectionClosed() {
+        state.withLockedValue { $0.clientConnections -= 1 }
+    }
+
+    /// Registers a logged-in client and returns the BackendKeyData it is given.
+    func register(_ client: ClientConnection) -> CancelRequest {
+        var generator = SystemRandomNumberGenerator()
+        return state.withLockedValue { state in
+            var key: CancelRequest
+            repeat {
+                key = CancelRequest(processID: Int32.random(in: 1...Int32.max, using: &generator),
+                                    secretKey: Int32.random(in: Int32.min...Int32.max, using: &generator))
+            } while state.cancelKeys[key] != nil
+            state.cancelKeys[key] = client.id
+            state.clients[client.id] = client
+            return key
+        }
+    }
+
+    func unregister(_ client: ClientConnection, cancelKey: CancelRequest?) {
+        state.withLockedValue { state in
+            state.clients[client.id] = nil
+            if let cancelKey { state.cancelKeys[cancelKey] = nil }
+        }
+    }
+
+    // MARK: Pools
+
+    /// Makes sure the pool exists and records the best credentials known for its servers.
+    func preparePool(_ key: PoolKey, target: ServerTarget, credentials: ServerCredentials, limits: PoolStateMachine.Limits)
+        -> [(name: String, value: String)]?
+    {
+        let checkQuery = config.settings.serverCheckQuery
+        return state.withLockedValue { state in
+            if var entry = state.pools[key] {
+                if credentials != .none { entry.credentials = credentials }
+                entry.machine.limits = limits
+                state.pools[key] = entry
+                return entry.parameters
+            }
+            let machine = PoolStateMachine(
+                key: key, limits: limits, loops: loops.count, nextServer: { [self] in nextServerID() })
+            state.pools[key] = PoolEntry(
+                machine: machine, target: target, credentials: credentials, parameters: nil,
+                checkQuery: checkQuery.isEmpty ? nil : checkQuery)
+            return nil
+        }
+    }
+
+    /// The client needs a server of pool `key`. The server arrives through `client.serverAssigned`, possibly
+    /// before this returns (same loop, idle server).
+    func acquire(_ client: ClientConnection, key: PoolKey, tag: ClientTag) {
+        let now = ContinuousClock.now
+        let (action, toOpen) = state.withLockedValue { state -> (PoolStateMachine.AcquireAction, OpenWork?) in
+            guard var entry = state.pools[key] else { return (.wait, nil) }
+            let action = entry.machine.acquire(tag, now: now, capacity: capacity(for: key, in: state))
+            state.pools[key] = entry
+            if case .openAndWait(let id, let loop) = action {
+                return (action, makeServer(id, loop: loop, entry: entry, key: key, state: &state))
+            }
+            return (action, nil)
+        }
+        switch action {
+        case .assign(let id):
+            deliver(id, to: tag.client)
+        case .check(let id):
+            check(id, for: tag.client, key: key)
+        case .openAndWait:
+            if let toOpen { open(toOpen) }
+        case .wait:
+            break
+        }
+    }
+
+    /// The client stopped waiting (gone or timed out); true when it was still in the queue.
+    @discardableResult
+    func cancelWait(_ client: ClientID, key: PoolKey) -> Bool {
+        state.withLockedValue { state in
+            state.pools[key]?.machine.cancelWait(client) ?? false
+        }
+    }
+
+    /// The client gives its server back. `statements`: to run before reuse (ROLLBACK, reset query).
+    func release(_ server: ServerConnection, statements: [String], reusable: Bool = true) {
+        let now = ContinuousClock.now
+        let key = server.key
+        let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
+            guard var entry = state.pools[key] else { return (.idle, nil) }
+            let action = entry.machine.release(
+                server.id, needsReset: !statements.isEmpty, reusable: reusable, now: now,
+                capacity: capacity(for: key, in: state))
+            state.pools[key] = entry
+            if case .reset = action { state.resets[server.id] = statements }
+            return (action, openWork(for: action, key: key, state: &state))
+        }
+        server.onLoop { server.detach() }
+        run(action, key: key, work: work)
+    }
+
+    private func serverReady(_ id: ServerID, key: PoolKey) {
+        let now = ContinuousClock.now
+        let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
+            guard var entry = state.pools[key] else { return (.idle, nil) }
+            let action = entry.machine.serverReady(id, now: now)
+            state.pools[key] = entry
+            return (action, openWork(for: action, key: key, state: &state))
+        }
+        run(action, key: key, work: work)
+    }
+
+    /// A server's connection closed (any phase after login).
+    func serverClosed(_ server: ServerConnection) {
+        lost(server.id, key: server.key, failure: nil)
+    }
+
+    private func lost(_ id: ServerID, key: PoolKey, failure: ServerFailure?) {
+        let now = ContinuousClock.now
+        let (loss, work, failedClients) = state.withLockedValue {
+            state -> (PoolStateMachine.LossAction, OpenWork?, [ClientConnection]) in
+            state.servers[id] = nil
+            state.resets[id] = nil
+            guard var entry = state.pools[key] else { return (.init(), nil, []) }
+            let loss = entry.machine.serverLost(
+                id, loginFailed: failure != nil, now: now, capacity: capacity(for: key, in: state))
+            state.pools[key] = entry
+            var work: OpenWork?
+            if let open = loss.open { work = makeServer(open.server, loop: open.loop, entry: entry, key: key, state: &state) }
+            return (loss, work, loss.failed.compactMap { state.clients[$0.client] })
+        }
+        _ = loss
+        if let work { open(work) }
+        if let failure {
+            for client in failedClients { client.onLoop { client.acquireFailed(failure) } }
+        }
+    }
+
+    // MARK: Running actions
+
+    private struct OpenWork {
+        var server: ServerConnection
+        var credentials: ServerCredentials
+    }
+
+    private func openWork(for action: PoolStateMachine.HandoffAction, key: PoolKey, state: inout State) -> OpenWork? {
+        guard case .close(_, let open?) = action, let entry = state.pools[key] else { return nil }
+        return makeServer(open.server, loop: open.loop, entry: entry, key: key, state: &state)
+    }
+
+    private func makeServer(_ id: ServerID, loop: Int, entry: PoolEntry, key: PoolKey, state: inout State) -> OpenWork {
+        let connection = ServerConnection(
+            id: id, key: key, loop: loops[loop], loopIndex: loop, target: entry.target, executor: self,
+            maxPacketSize: config.settings.maxPacketSize, logger: logger)
+        state.servers[id] = connection
+        return OpenWork(server: connection, credentials: entry.credentials)
+    }
+
+    private func open(_ work: OpenWork) {
+        let server = work.server
+        let timeout = TimeAmount.milliseconds(Int64(config.settings.serverConnectTimeout * 1000))
+        server.loop.execute {
+            server.connect(credentials: work.credentials, connectTimeout: timeout) { result in
+                switch result {
+                case .success:
+                    self.state.withLockedValue { state in
+                        if state.pools[server.key]?.parameters == nil {
+                            state.pools[server.key]?.parameters = server.reported
+                        }
+                    }
+                    self.serverReady(server.id, key: server.key)
+                case .failure(let failure):
+                    self.logger.warning("server login failed", metadata: [
+                        "db": "\(server.key.database)", "user": "\(server.key.user)", "reason": "\(failure.message)",
+                    ])
+                    self.lost(server.id, key: server.key, failure: failure)
+                }
+            }
+        }
+    }
+
+    private func run(_ action: PoolStateMachine.HandoffAction, key: PoolKey, work: OpenWork?) {
+        switch action {
+        case .assign(let id, let tag):
+            deliver(id, to: tag.client)
+        case .check(let id, let tag):
+            check(id, for: tag.client, key: key)
+        case .idle:
+            break
+        case .close(let id, _):
+            let server = state.withLockedValue { $0.servers.removeValue(forKey: id) }
+            server?.close()
+            if let work { open(work) }
+        case .reset(let id):
+            let (server, statements) = state.withLockedValue { ($0.servers[id], $0.resets.removeValue(forKey: id)) }
+            guard let server, let statements else { return }
+            server.onLoop {
+                server.runInternal(statements) { result in
+                    if case .success(.idle) = result {
+                        self.serverReady(id, key: key)
+                    } else {
+                        server.close()
+                    }
+                }
+            }
+        }
+    }
+
+    private func check(_ id: ServerID, for client: ClientID, key: PoolKey) {
+        let (server, query) = state.withLockedValue { ($0.servers[id], $0.pools[key]?.checkQuery) }
+        guard let server else { return }
+        guard let query else {
+            serverReady(id, key: key)
+            return
+        }
+        server.onLoop {
+            server.runInternal([query]) { result in
+                if case .success(.idle) = result {
+                    self.serverReady(id, key: key)
+                } else {
+                    server.close()
+                }
+            }
+        }
+    }
+
+    /// Hands server `id` to client: attach on the server's loop, then tell the client on its loop.
+    private func deliver(_ id: ServerID, to clientID: ClientID) {
+        let (server, client) = state.withLockedValue { ($0.servers[id], $0.clients[clientID]) }
+        guard let server else { return }
+        guard let client else {
+            // The client left after it was chosen: the server goes straight back.
+            release(server, statements: [])
+            return
+        }
+        let wanted = client.wantedParameters
+        server.onLoop {
+            server.attach(client, wanted: wanted) { result in
+                client.onLoop { client.serverAttached(server, result: result) }
+            }
+        }
+    }
+
+    /// Servers the other budgets (max_db_connections, max_user_connections) still allow for `key`.
+    private func capacity(for key: PoolKey, in state: State) -> Int {
+        let settings = config.settings
+        var remaining = Int.max
+        let dbLimit = config.databaseMaxConnections(key.database)
+        if dbLimit > 0 {
+            let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.database == key.database ? $1.machine.serverCount : 0) }
+            remaining = min(remaining, dbLimit - used)
+        }
+        let userLimit = config.userMaxConnections(key.user) ?? settings.maxUserConnections
+        if userLimit > 0 {
+            let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.user == key.user ? $1.machine.serverCount : 0) }
+            remaining = min(remaining, userLimit - used)
+        }
+        return remaining
+    }
+
+    // MARK: Cancel
+
+    /// Forwards a client's CancelRequest to the server it is using right now.
+    func cancel(_ request: CancelRequest) {
+        guard let client = state.withLockedValue({ state in state.cancelKeys[request].flatMap { state.clients[$0] } })
+        else {
+            logger.debug("cancel request for unknown key")
+            return
+        }
+        client.onLoop {
+            guard let server = client.linkedServer else { return }
+            server.onLoop {
+                guard let key = server.backendKey else { return }
+                sendCancel(key, to: server.target.address, on: server.loop, logger: self.logger)
+            }
+        }
+    }
+
+    // MARK: Upkeep
+
+    /// Closes idle servers past their timeouts and opens servers up to min_pool_size.
+    func maintain() {
+        let now = ContinuousClock.now
+        let (close, open) = state.withLockedValue { state -> ([ServerConnection], [OpenWork]) in
+            var close: [ServerConnection] = []
+            var open: [OpenWork] = []
+            for key in Array(state.pools.keys) {
+                guard var entry = state.pools[key] else { continue }
+                let result = entry.machine.maintain(now: now, capacity: capacity(for: key, in: state))
+                state.pools[key] = entry
+                for id in result.close { if let s = state.servers.removeValue(forKey: id) { close.append(s) } }
+                for request in result.open {
+                    open.append(makeServer(request.server, loop: request.loop, entry: entry, key: key, state: &state))
+                }
+            }
+            return (close, open)
+        }
+        for server in close { server.close() }
+        for work in open { self.open(work) }
+    }
+
+    /// Closes every server connection (shutdown).
+    func closeAllServers() {
+        let servers = state.withLockedValue { Array($0.servers.values) }
+        for server in servers { server.close() }
+    }
+
+    /// Pool counters for tests and, later, SHOW POOLS.
+    func poolSnapshot(_ key: PoolKey) -> (servers: Int, idle: Int, active: Int, waiting: Int)? {
+        state.withLockedValue { state in
+            state.pools[key].map { ($0.machine.serverCount, $0.machine.idleCount, $0.machine.activeCount, $0.machine.waitingCount) }
+        }
+    }
+}
+
+/// Opens a new connection to the server and sends CancelRequest with the server's own key.
+func sendCancel(_ key: CancelRequest, to address: ServerTarget.Address, on loop: EventLoop, logger: Logger) {
+    let bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(5))
+    let future: EventLoopFuture<Channel>
+    switch address {
+    case .tcp(let host, let port): future = bootstrap.connect(host: host, port: port)
+    case .unix(let path): future = bootstrap.connect(unixDomainSocketPath: path)
+    }
+    future.whenComplete { result in
+        switch result {
+        case .success(let channel):
+            var buffer = channel.allocator.buffer(capacity: 16)
+            key.encode(into: &buffer)
+            channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+        case .failure(let error):
+            logger.warning("could not send cancel request to server", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension ServerConnection {
+    /// Runs `body` on the server's loop: now if already there.
+    func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if loop.inEventLoop { body() } else { loop.execute(body) }
+    }
+}

@@ -1,0 +1,24 @@
+import SpillwayCore
+
+/// The configuration a running Spillway works from: the INI file and the auth_file it names.
+struct RuntimeConfig: Sendable {
+    var config: Config
+    var userList: UserList
+
+    var settings: Settings { config.settings }
+
+    /// max_db_connections for a database alias: the database's own value, else the global one (0 = none).
+    func databaseMaxConnections(_ alias: String) -> Int {
+        config.database(named: alias)?.maxDBConnections ?? config.settings.maxDBConnections
+    }
+
+    /// max_user_connections from `[users]`, nil when that section does not set it.
+    func userMaxConnections(_ user: String) -> Int? {
+        config.users[user]?.maxUserConnections
+    }
+
+    /// The stored password for a role: auth_file first, then a `password=` on the database line.
+    func storedPassword(user: String) -> StoredPassword? {
+        userList.passwords[user].map(StoredPassword.init)
+    }
+}

@@ -1,0 +1,391 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresWire
+import SpillwayCore
+
+/// Where a server connection is (lives on its event loop).
+enum ServerPhase {
+    /// TCP/Unix connect in progress.
+    case connecting
+    /// Startup sent; answering authentication, collecting ParameterStatus and BackendKeyData.
+    case login(ServerLogin)
+    /// In the pool, nobody attached.
+    case idle
+    /// Running statements of Spillway's own (reset, check, SET); their replies are consumed here.
+    case internalQuery(InternalQuery)
+    /// Forwarding to and from `client`.
+    case forwarding(ClientConnection)
+    case closed
+}
+
+/// Statements Spillway runs itself: their replies never reach a client.
+struct InternalQuery {
+    var remainingReadyForQuery: Int
+    var error: ErrorResponse?
+    var completion: (Result<TransactionStatus, ServerFailure>) -> Void
+}
+
+/// Why a server connection could not be used.
+struct ServerFailure: Error, CustomStringConvertible {
+    var message: String
+    /// What PostgreSQL said, when it said something.
+    var serverError: ErrorResponse?
+    var description: String { message }
+}
+
+/// One connection from Spillway to PostgreSQL, and the channel handler that reads it.
+///
+/// Every mutable property is touched only on `loop`; other threads reach it through `loop.execute`.
+final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let id: ServerID
+    let key: PoolKey
+    let loop: EventLoop
+    let loopIndex: Int
+    let target: ServerTarget
+    private unowned(unsafe) let executor: PoolExecutor
+    private let logger: Logger
+
+    private(set) var channel: Channel?
+    private var decoder: FrameDecoder
+    private(set) var phase = ServerPhase.connecting
+    /// Everything the server reported with ParameterStatus, in arrival order of first report.
+    private(set) var reported: [(name: String, value: String)] = []
+    /// The tracked subset, compared with each client's before it is attached.
+    private(set) var tracked = TrackedParameters()
+    /// The server's BackendKeyData: what a CancelRequest for this connection must carry.
+    private(set) var backendKey: CancelRequest?
+    /// Frames for a client on another loop, carried over at the end of the read batch.
+    private var crossLoopBatch: [Frame] = []
+    private var onLoggedIn: ((Result<Void, ServerFailure>) -> Void)?
+
+    init(id: ServerID, key: PoolKey, loop: EventLoop, loopIndex: Int, target: ServerTarget,
+         executor: PoolExecutor, maxPacketSize: Int, logger: Logger) {
+        self.id = id
+        self.key = key
+        self.loop = loop
+        self.loopIndex = loopIndex
+        self.target = target
+        self.executor = executor
+        self.decoder = FrameDecoder(maxMessageSize: maxPacketSize)
+        var logger = logger
+        logger[metadataKey: "server"] = "\(id)"
+        logger[metadataKey: "db"] = "\(key.database)"
+        logger[metadataKey: "user"] = "\(key.user)"
+        self.logger = logger
+    }
+
+    // MARK: Connect and log in
+
+    /// Opens the connection and logs in; `done` runs on `loop`.
+    func connect(
+        credentials: ServerCredentials, connectTimeout: TimeAmount,
+        done: @escaping (Result<Void, ServerFailure>) -> Void
+    ) {
+        loop.assertInEventLoop()
+        onLoggedIn = done
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(self) }
+            }
+        let future: EventLoopFuture<Channel>
+        switch target.address {
+        case .tcp(let host, let port): future = bootstrap.connect(host: host, port: port)
+        case .unix(let path): future = bootstrap.connect(unixDomainSocketPath: path)
+        }
+        future.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                self.channel = channel
+                self.phase = .login(ServerLogin(
+                    user: self.target.user, credentials: credentials, randomBytes: secureRandomBytes(18)))
+                var buffer = channel.allocator.buffer(capacity: 128)
+                StartupMessage(parameters: self.target.startupParameters).encode(into: &buffer)
+                channel.writeAndFlush(buffer, promise: nil)
+            case .failure(let error):
+                self.finishLogin(.failure(ServerFailure(
+                    message: "could not connect to server \(self.target.address): \(error)")))
+            }
+        }
+    }
+
+    private func finishLogin(_ result: Result<Void, ServerFailure>) {
+        guard let done = onLoggedIn else { return }
+        onLoggedIn = nil
+        if case .failure = result {
+            phase = .closed
+            channel?.close(promise: nil)
+        } else {
+            phase = .idle
+        }
+        done(result)
+    }
+
+    // MARK: Client attachment
+
+    /// Attaches `client`: first sets the client's tracked parameters where they differ, then forwards.
+    /// `attached` runs on the server's loop with the outcome.
+    func attach(_ client: ClientConnection, wanted: TrackedParameters,
+                attached: @escaping (Result<Void, ServerFailure>) -> Void) {
+        loop.assertInEventLoop()
+        guard case .idle = phase else {
+            attached(.failure(ServerFailure(message: "server connection is not idle")))
+            return
+        }
+        if let statement = wanted.setStatement(toMatch: tracked) {
+            runInternal([statement]) { result in
+                switch result {
+                case .success:
+                    self.phase = .forwarding(client)
+                    attached(.success(()))
+                case .failure(let failure):
+                    attached(.failure(failure))
+                }
+            }
+        } else {
+            phase = .forwarding(client)
+            attached(.success(()))
+        }
+    }
+
+    /// The client released the server (on the server's loop).
+    func detach() {
+        loop.assertInEventLoop()
+        if case .forwarding = phase { phase = .idle }
+    }
+
+    // MARK: Writes from the client side (any loop: Channel is thread-safe)
+
+    @inline(__always)
+    func write(_ bytes: ByteBuffer) {
+        channel?.write(bytes, promise: nil)
+    }
+
+    func flush() {
+        channel?.flush()
+    }
+
+    func close() {
+        if loop.inEventLoop {
+            phase = .closed
+            channel?.close(promise: nil)
+        } else {
+            loop.execute { self.close() }
+        }
+    }
+
+    // MARK: Internal statements
+
+    /// Runs each statement as a simple Query; `completion` gets the final transaction status.
+    func runInternal(_ statements: [String], completion: @escaping (Result<TransactionStatus, ServerFailure>) -> Void) {
+        loop.assertInEventLoop()
+        guard let channel, !statements.isEmpty else {
+            completion(.failure(ServerFailure(message: "server connection is closed")))
+            return
+        }
+        phase = .internalQuery(InternalQuery(
+            remainingReadyForQuery: statements.count, error: nil, completion: completion))
+        var buffer = channel.allocator.buffer(capacity: 64)
+        for statement in statements { FrontendMessage.query(statement).encode(into: &buffer) }
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
+    // MARK: Channel events
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        decoder.append(unwrapInboundIn(data))
+        do {
+            while let frame = try decoder.next() {
+                handle(frame, context: context)
+            }
+        } catch {
+            logger.warning("server sent a malformed message", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard case .forwarding(let client) = phase else {
+            if !crossLoopBatch.isEmpty { flushCrossLoop() }
+            return
+        }
+        if client.loop === loop {
+            client.serverReadComplete()
+        } else {
+            flushCrossLoop(to: client)
+        }
+    }
+
+    private func flushCrossLoop(to client: ClientConnection? = nil) {
+        let frames = crossLoopBatch
+        crossLoopBatch = []
+        guard let client else { return }
+        client.loop.execute {
+            for frame in frames { client.receiveFromServer(frame) }
+            client.serverReadComplete()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let previous = phase
+        phase = .closed
+        switch previous {
+        case .connecting, .login:
+            let message = "server closed the connection during login"
+            finishLogin(.failure(ServerFailure(message: message)))
+        case .internalQuery(let query):
+            query.completion(.failure(ServerFailure(message: "server closed the connection", serverError: query.error)))
+        case .forwarding(let client):
+            if !crossLoopBatch.isEmpty { flushCrossLoop(to: client) }
+            client.onLoop { client.serverLost(self.id) }
+            executor.serverClosed(self)
+        case .idle:
+            executor.serverClosed(self)
+        case .closed:
+            executor.serverClosed(self)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.debug("server connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: Frames
+
+    @inline(__always)
+    private func handle(_ frame: Frame, context: ChannelHandlerContext) {
+        switch phase {
+        case .forwarding(let client):
+            if frame.type == BackendType.parameterStatus { noteParameterStatus(frame) }
+            if client.loop === loop {
+                client.receiveFromServer(frame)
+            } else {
+                crossLoopBatch.append(frame)
+            }
+        case .internalQuery(var query):
+            switch frame.type {
+            case BackendType.readyForQuery:
+                query.remainingReadyForQuery -= 1
+                if query.remainingReadyForQuery > 0 {
+                    phase = .internalQuery(query)
+                    return
+                }
+                phase = .idle
+                if let error = query.error {
+                    query.completion(.failure(ServerFailure(
+                        message: "server rejected spillway's statement: \(error.message ?? "")", serverError: error)))
+                } else {
+                    query.completion(.success(frame.readyForQueryStatus ?? .idle))
+                }
+            case BackendType.errorResponse:
+                query.error = (try? ErrorResponse(body: frame.body)) ?? ErrorResponse(
+                    severity: .error, code: .internalError, message: "unreadable error")
+                phase = .internalQuery(query)
+            case BackendType.parameterStatus:
+                noteParameterStatus(frame)
+            default:
+                break
+            }
+        case .login(var login):
+            handleLogin(frame, login: &login, context: context)
+        case .idle:
+            switch frame.type {
+            case BackendType.parameterStatus:
+                noteParameterStatus(frame)
+            case BackendType.errorResponse:
+                // An idle server only speaks up to say it is going away (e.g. pg_terminate_backend).
+                let error = try? ErrorResponse(body: frame.body)
+                logger.info("idle server closed by PostgreSQL", metadata: ["sqlstate": "\(error?.code?.rawValue ?? "")"])
+                context.close(promise: nil)
+            default:
+                break
+            }
+        case .connecting, .closed:
+            break
+        }
+    }
+
+    private func handleLogin(_ frame: Frame, login: inout ServerLogin, context: ChannelHandlerContext) {
+        let message: BackendMessage?
+        do {
+            message = try BackendMessage(frame: frame)
+        } catch {
+            finishLogin(.failure(ServerFailure(message: "server sent a malformed message during login: \(error)")))
+            return
+        }
+        switch message {
+        case .authentication(let request):
+            let step = login.receive(request)
+            phase = .login(login)
+            switch step {
+            case .send(let reply):
+                var buffer = context.channel.allocator.buffer(capacity: 128)
+                reply.encode(into: &buffer)
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            case .wait, .authenticated:
+                break
+            case .failed(let reason):
+                finishLogin(.failure(ServerFailure(message: reason)))
+            }
+        case .parameterStatus:
+            noteParameterStatus(frame)
+        case .backendKeyData(let key):
+            backendKey = key
+        case .readyForQuery:
+            logger.debug("server logged in")
+            finishLogin(.success(()))
+        case .errorResponse(let error):
+            finishLogin(.failure(ServerFailure(message: error.message ?? "server refused login", serverError: error)))
+        default:
+            break
+        }
+    }
+
+    private func noteParameterStatus(_ frame: Frame) {
+        guard case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) else { return }
+        tracked.set(name, value)
+        if let index = reported.firstIndex(where: { $0.name == name }) {
+            reported[index].value = value
+        } else {
+            reported.append((name, value))
+        }
+    }
+}
+
+/// Backend message type bytes the pooler looks at.
+enum BackendType {
+    static let readyForQuery = UInt8(ascii: "Z")
+    static let parameterStatus = UInt8(ascii: "S")
+    static let errorResponse = UInt8(ascii: "E")
+}
+
+/// Where and as whom a pool's servers log in.
+struct ServerTarget: Sendable {
+    enum Address: Sendable, CustomStringConvertible {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+        var description: String {
+            switch self {
+            case .tcp(let host, let port): "\(host):\(port)"
+            case .unix(let path): path
+            }
+        }
+    }
+    var address: Address
+    var user: String
+    var database: String
+    var startupParameters: [(name: String, value: String)]
+}
+
+/// Fresh random bytes for salts, nonces and cancel keys.
+func secureRandomBytes(_ count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+}

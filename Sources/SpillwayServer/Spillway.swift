@@ -1,0 +1,106 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SpillwayCore
+
+/// A running Spillway: its listeners, event loops and pools.
+public final class Spillway: Sendable {
+    /// TCP port the first listener bound (useful with listen_port = 0).
+    public let port: Int
+    /// Path of the Unix socket, when unix_socket_dir is set.
+    public let unixSocketPath: String?
+
+    private let group: MultiThreadedEventLoopGroup
+    private let ownsGroup: Bool
+    private let channels: [Channel]
+    private let executor: PoolExecutor
+    private let maintenance: RepeatedTask
+    private let logger: Logger
+
+    private init(port: Int, unixSocketPath: String?, group: MultiThreadedEventLoopGroup, ownsGroup: Bool,
+                 channels: [Channel], executor: PoolExecutor, maintenance: RepeatedTask, logger: Logger) {
+        self.port = port
+        self.unixSocketPath = unixSocketPath
+        self.group = group
+        self.ownsGroup = ownsGroup
+        self.channels = channels
+        self.executor = executor
+        self.maintenance = maintenance
+        self.logger = logger
+    }
+
+    /// Starts listening with `config`, reading auth_file if set. Throws when a listener cannot bind or the
+    /// auth_file cannot be read.
+    public static func start(config: Config, logger: Logger) async throws -> Spillway {
+        var userList = UserList(passwords: [:])
+        if let authFile = config.settings.authFile {
+            userList = try UserList.load(path: authFile)
+        }
+        let settings = config.settings
+        let threads = settings.threads ?? System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        var loops: [EventLoop] = []
+        var iterator = group.makeIterator()
+        while let loop = iterator.next() { loops.append(loop) }
+        let executor = PoolExecutor(loops: loops, config: RuntimeConfig(config: config, userList: userList),
+                                    logger: logger)
+
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: settings.tcpKeepalive ? 1 : 0)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let client = ClientConnection(executor: executor, loop: channel.eventLoop, logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(client)
+                }
+            }
+        let reusePort = settings.soReuseport
+        var channels: [Channel] = []
+        do {
+            var port = settings.listenPort
+            for address in settings.listenAddr {
+                let host = address == "*" ? "0.0.0.0" : address
+                let channel = try await bootstrap
+                    .serverChannelOption(ChannelOptions.Types.SocketOption(level: NIOBSDSocket.OptionLevel(rawValue: SOL_SOCKET), name: NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: reusePort ? 1 : 0)
+                    .bind(host: host, port: port).get()
+                channels.append(channel)
+                // With listen_port 0 every address shares the port the first one got.
+                if port == 0, let bound = channel.localAddress?.port { port = bound }
+                logger.info("listening", metadata: ["addr": "\(host):\(port)"])
+            }
+            var unixPath: String?
+            if !settings.unixSocketDir.isEmpty, settings.listenPort != 0 || channels.isEmpty == false {
+                let path = "\(settings.unixSocketDir)/.s.PGSQL.\(port)"
+                let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                channels.append(channel)
+                unixPath = path
+                logger.info("listening", metadata: ["unix": "\(path)"])
+            }
+            let maintenance = loops[0].scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                executor.maintain()
+            }
+            return Spillway(port: port, unixSocketPath: unixPath, group: group, ownsGroup: true, channels: channels,
+                            executor: executor, maintenance: maintenance, logger: logger)
+        } catch {
+            for channel in channels { try? await channel.close() }
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    /// Stops listening, closes every client and server connection, and stops the event loops.
+    public func shutdown() async {
+        maintenance.cancel()
+        for channel in channels { try? await channel.close() }
+        executor.closeAllServers()
+        if ownsGroup { try? await group.shutdownGracefully() }
+        logger.info("stopped")
+    }
+
+    /// Counters of one pool: servers open, idle, assigned, and clients waiting. Nil if the pool does not exist.
+    public func poolCounts(database: String, user: String) -> (servers: Int, idle: Int, active: Int, waiting: Int)? {
+        executor.poolSnapshot(PoolKey(database: database, user: user))
+    }
+}
