@@ -54,6 +54,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private var waitTimer: Scheduled<Void>?
     private let connectedAt = ContinuousClock.now
     private var remote = "unknown"
+    /// The linked server's FATAL ErrorResponse, held until the server's connection closes.
+    private var serverFatal: ErrorResponse?
 
     init(executor: PoolExecutor, loop: EventLoop, logger: Logger) {
         self.id = executor.nextClientID()
@@ -296,6 +298,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         guard let context, let cancelKey else { return }
         var buffer = context.channel.allocator.buffer(capacity: 512)
         for (name, value) in serverParameters {
+            // A setting the client did not choose takes the pool's default, so that whatever another client
+            // set on a shared server is undone before this client's statements run.
+            if wantedParameters[name] == nil { wantedParameters.set(name, value) }
             let shown = wantedParameters[name] ?? value
             BackendMessage.parameterStatus(name: name, value: shown).encode(into: &buffer)
         }
@@ -465,6 +470,14 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             case .rejectTransaction:
                 rejectTransaction()
             }
+        case BackendType.errorResponse:
+            // A FATAL from the server ends the server connection, not the client's: keep it for serverLost,
+            // which tells the client in a form that lets it go on where it can.
+            if let error = try? ErrorResponse(body: frame.body), error.severity == "FATAL" || error.severity == "PANIC" {
+                serverFatal = error
+                return
+            }
+            context.write(wrapOutboundOut(frame.bytes), promise: nil)
         case BackendType.parameterStatus:
             // The client's own statement changed a setting: it follows the client to its next server.
             if case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) {
@@ -513,21 +526,23 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     func serverLost(_ serverID: ServerID) {
         guard let server = linkedServer, server.id == serverID else { return }
         linkedServer = nil
+        let reason = serverFatal
+        serverFatal = nil
+        let code = reason?.code ?? .connectionFailure
+        let message = reason?.message ?? "server connection was lost"
         switch session.serverLost() {
         case .none:
             break
         case .answerError(let count):
             guard let context else { return }
             var buffer = context.channel.allocator.buffer(capacity: 128)
-            ErrorResponse(severity: .error, code: .connectionFailure,
-                          message: "server connection was lost",
-                          detail: "The PostgreSQL connection serving this transaction closed; the transaction did not complete.")
+            ErrorResponse(severity: .error, code: code, message: message,
+                          detail: "The PostgreSQL connection serving this statement closed; Spillway keeps the client connected.")
                 .encode(into: &buffer)
             for _ in 0..<count { BackendMessage.readyForQuery(.idle).encode(into: &buffer) }
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         case .closeClient:
-            fatal(.connectionFailure, "server connection was lost",
-                  detail: "The PostgreSQL connection holding this session or transaction closed.")
+            fatal(code, message, detail: "The PostgreSQL connection holding this session or transaction closed.")
         }
     }
 

@@ -203,7 +203,7 @@ final class PoolExecutor: @unchecked Sendable {
             if let open = loss.open { work = makeServer(open.server, loop: open.loop, entry: entry, key: key, state: &state) }
             return (loss, work, loss.failed.compactMap { state.clients[$0.client] })
         }
-        _ = loss
+        if let handoff = loss.handoff { run(handoff, key: key, work: nil) }
         if let work { open(work) }
         if let failure {
             for client in failedClients { client.onLoop { client.acquireFailed(failure) } }
@@ -317,14 +317,13 @@ final class PoolExecutor: @unchecked Sendable {
 
     /// Servers the other budgets (max_db_connections, max_user_connections) still allow for `key`.
     private func capacity(for key: PoolKey, in state: State) -> Int {
-        let settings = config.settings
         var remaining = Int.max
         let dbLimit = config.databaseMaxConnections(key.database)
         if dbLimit > 0 {
             let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.database == key.database ? $1.machine.serverCount : 0) }
             remaining = min(remaining, dbLimit - used)
         }
-        let userLimit = config.userMaxConnections(key.user) ?? settings.maxUserConnections
+        let userLimit = config.config.maxUserConnections(user: key.user)
         if userLimit > 0 {
             let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.user == key.user ? $1.machine.serverCount : 0) }
             remaining = min(remaining, userLimit - used)

@@ -9,16 +9,11 @@ struct RuntimeConfig: Sendable {
 
     /// max_db_connections for a database alias: the database's own value, else the global one (0 = none).
     func databaseMaxConnections(_ alias: String) -> Int {
-        config.database(named: alias)?.maxDBConnections ?? config.settings.maxDBConnections
-    }
-
-    /// max_user_connections from `[users]`, nil when that section does not set it.
-    func userMaxConnections(_ user: String) -> Int? {
-        config.users[user]?.maxUserConnections
+        config.database(named: alias).map { config.maxDBConnections(database: $0) } ?? config.settings.maxDBConnections
     }
 
     /// The stored password for a role: auth_file first, then a `password=` on the database line.
     func storedPassword(user: String) -> StoredPassword? {
-        userList.passwords[user].map(StoredPassword.init)
+        userList.secret(for: user)
     }
 }

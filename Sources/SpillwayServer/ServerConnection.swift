@@ -241,6 +241,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             finishLogin(.failure(ServerFailure(message: message)))
         case .internalQuery(let query):
             query.completion(.failure(ServerFailure(message: "server closed the connection", serverError: query.error)))
+            executor.serverClosed(self)
         case .forwarding(let client):
             if !crossLoopBatch.isEmpty { flushCrossLoop(to: client) }
             client.onLoop { client.serverLost(self.id) }

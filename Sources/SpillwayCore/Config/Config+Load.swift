@@ -25,7 +25,8 @@ extension Config {
             guard depth < maxIncludeDepth else {
                 throw ConfigError(
                     file: line.file, line: line.number,
-                    message: "%include nested more than \(maxIncludeDepth) levels deep; do the files include each other?")
+                    message:
+                        "%include nested more than \(maxIncludeDepth) levels deep; do the files include each other?")
             }
             let resolved = ConfigFile.resolve(included, from: path)
             guard ConfigFile.exists(resolved) else {

@@ -3,7 +3,8 @@ import Foundation
 /// The only file-system access of the config layer: reading config and auth files, and resolving the paths
 /// they name. Used by `Config.load(path:)` and `UserList.load(path:)`; parsing itself never touches files.
 enum ConfigFile {
-    /// The file's text; throws a `ConfigError` for `path` at line 0 when it is missing, unreadable or not UTF-8.
+    /// The file's text without a byte-order mark; throws a `ConfigError` for `path` at line 0 when it is missing,
+    /// unreadable or not UTF-8.
     static func read(_ path: String) throws(ConfigError) -> String {
         guard exists(path) else {
             throw ConfigError(file: path, line: 0, message: "no such file")
@@ -14,7 +15,7 @@ enum ConfigFile {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigError(file: path, line: 0, message: "file is not valid UTF-8")
         }
-        return text
+        return text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
     }
 
     /// Whether a regular file or folder exists at `path`.

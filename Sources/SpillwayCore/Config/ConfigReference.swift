@@ -10,7 +10,7 @@ public enum ConfigReference {
     public static func markdown() -> String {
         let active = SettingsTable.all.filter(\.hasEffect)
         let accepted = SettingsTable.all.filter { !$0.hasEffect }
-        var out = "\n### `[pgbouncer]` settings\n\n"
+        var out = "\n\n### `[pgbouncer]` settings\n\n"
         out += "Also accepted as `[spillway]`. Names are case-insensitive.\n\n"
         out += settingsTable(active)
         out += "\n### Accepted for PgBouncer compatibility, no effect yet\n\n"

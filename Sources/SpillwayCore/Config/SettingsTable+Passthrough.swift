@@ -38,7 +38,7 @@ extension SettingsTable {
         .passthrough("log_stats", \.passthrough, default: "1", "Log statistics every `stats_period`."),
         .passthrough("logfile", \.passthrough, "File the log is written to."),
         .passthrough(
-            "max_db_client_connections", \.passthrough, default: "0", "Client connections per database; 0 is unlimited."),
+            "max_db_client_connections", \.passthrough, default: "0", "Client connections per database; 0: no limit."),
         .passthrough(
             "max_prepared_statements", \.passthrough, default: "200",
             "Protocol-level prepared statements tracked per client in transaction mode."),
@@ -47,9 +47,11 @@ extension SettingsTable {
         .passthrough("peer_id", \.passthrough, default: "0", "This instance's id among `[peers]`."),
         .passthrough("pidfile", \.passthrough, reloadable: false, "File the process id is written to."),
         .passthrough("pkt_buf", \.passthrough, default: "4096", reloadable: false, "Size of internal packet buffers."),
-        .passthrough("query_wait_notify", \.passthrough, default: "5", "Seconds of waiting after which clients are told."),
+        .passthrough(
+            "query_wait_notify", \.passthrough, default: "5", "Seconds of waiting after which clients are told."),
         .passthrough("resolv_conf", \.passthrough, reloadable: false, "Alternative resolv.conf for DNS."),
-        .passthrough("sbuf_loopcnt", \.passthrough, default: "5", "Read rounds per connection before others get a turn."),
+        .passthrough(
+            "sbuf_loopcnt", \.passthrough, default: "5", "Read rounds per connection before others get a turn."),
         .passthrough("scram_iterations", \.passthrough, default: "4096", "SCRAM iterations for plain passwords."),
         .passthrough("server_fast_close", \.passthrough, default: "0", "Close server connections early on RECONNECT."),
         .passthrough("server_round_robin", \.passthrough, default: "0", "Reuse server connections round-robin."),

@@ -46,7 +46,8 @@ public enum SettingsTable {
         .list(
             "listen_addr", \.listenAddr, reloadable: false,
             "Addresses to listen on; `*` means all, empty means no TCP listener."),
-        .integer("listen_port", \.listenPort, 0...65_535, reloadable: false, "TCP port for clients; 0 picks a free one."),
+        .integer(
+            "listen_port", \.listenPort, 0...65_535, reloadable: false, "TCP port for clients; 0 picks a free one."),
         .boolean("log_connections", \.logConnections, "Log each client login."),
         .boolean("log_disconnections", \.logDisconnections, "Log each client disconnect with its reason."),
         .boolean("log_pooler_errors", \.logPoolerErrors, "Log errors Spillway sends to clients."),

@@ -2,7 +2,7 @@
 ///
 /// Each line is `"user" "secret"`; anything after the second quoted field is ignored. Inside quotes `""`
 /// is one `"`. Blank lines and lines starting with `;` or `#` are skipped. A secret is a plain password,
-/// `md5…` (md5 of password + user name) or `SCRAM-SHA-256$…`; see `PasswordSecret`. A later line for the
+/// `md5…` (md5 of password + user name) or `SCRAM-SHA-256$…`; see `StoredPassword`. A later line for the
 /// same user replaces an earlier one. Errors never quote a password.
 public struct UserList: Sendable, Equatable {
     /// Secret text by user name, as written (unquoted).
@@ -13,8 +13,8 @@ public struct UserList: Sendable, Equatable {
     }
 
     /// The secret stored for `user`, classified; nil for unknown users.
-    public func secret(for user: String) -> PasswordSecret? {
-        passwords[user].map(PasswordSecret.init)
+    public func secret(for user: String) -> StoredPassword? {
+        passwords[user].map(StoredPassword.init)
     }
 
     /// Parses userlist text; `file` names it in diagnostics. Throws for the first malformed line.

@@ -87,9 +87,12 @@ public struct PoolStateMachine: Sendable {
         public var failed: [ClientTag] = []
         /// Replacement server to open for waiters.
         public var open: OpenRequest?
-        public init(failed: [ClientTag] = [], open: OpenRequest? = nil) {
+        /// An idle server given to the client whose checked server failed.
+        public var handoff: HandoffAction?
+        public init(failed: [ClientTag] = [], open: OpenRequest? = nil, handoff: HandoffAction? = nil) {
             self.failed = failed
             self.open = open
+            self.handoff = handoff
         }
     }
 
@@ -162,7 +165,7 @@ public struct PoolStateMachine: Sendable {
         guard var server = servers[id] else { return .idle }
         if !reusable || isPastLifetime(server, now: now) {
             servers[id] = nil
-            return .close(id, open: openIfUseful(loop: server.loop, capacity: capacity + 1, now: now))
+            return .close(id, open: openIfUseful(loop: server.loop, capacity: capacity.addingReportingOverflow(1).overflow ? capacity : capacity + 1, now: now))
         }
         if needsReset {
             server.state = .resetting
@@ -188,6 +191,13 @@ public struct PoolStateMachine: Sendable {
             requeued.append(tag, since: now)
             for entry in waiters.removeAll() { requeued.append(entry.tag, since: entry.since) }
             waiters = requeued
+            // Another idle server serves it now rather than after a replacement logs in.
+            if let idle = takeIdle(preferring: tag.loop), let waiter = waiters.popFirst() {
+                switch use(idle, for: waiter.tag, now: now) {
+                case .assign(let id): action.handoff = .assign(id, to: waiter.tag)
+                case .check(let id, let tag): action.handoff = .check(id, for: tag)
+                }
+            }
         default:
             break
         }
@@ -201,7 +211,7 @@ public struct PoolStateMachine: Sendable {
             waiters = kept
             return action
         }
-        action.open = openIfUseful(loop: server.loop, capacity: capacity + 1, now: now)
+        action.open = openIfUseful(loop: server.loop, capacity: capacity.addingReportingOverflow(1).overflow ? capacity : capacity + 1, now: now)
         return action
     }
 

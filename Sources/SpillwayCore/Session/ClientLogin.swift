@@ -1,23 +1,5 @@
 import PostgresWire
 
-/// How a password is stored for a role in auth_file (or `[databases]`).
-public enum StoredPassword: Sendable, Equatable {
-    case plain(String)
-    /// "md5" + hex(md5(password + user)).
-    case md5(String)
-    case scram(SCRAMSecret)
-
-    public init(_ text: String) {
-        if let secret = SCRAMSecret(parsing: text) {
-            self = .scram(secret)
-        } else if MD5Password.isStoredHash(text) {
-            self = .md5(text)
-        } else {
-            self = .plain(text)
-        }
-    }
-}
-
 /// Authenticates one client at login, as PostgreSQL would: trust, cleartext, md5 or SCRAM-SHA-256.
 ///
 /// An unknown user goes through the same exchange as a known one and fails at the same point with the same
@@ -63,13 +45,14 @@ public struct ClientLogin: Sendable {
     /// The first step after the startup packet.
     public mutating func start() -> Step {
         switch authType {
-        case .trust:
+        case .trust, .any:
+            // any: like trust, the user name is not checked either (PgBouncer's meaning).
             state = .done
             return .succeeded(saslFinal: nil, clientKey: nil)
         case .plain:
             state = .awaitingCleartext
             return .send(.cleartextPassword)
-        case .md5, .any:
+        case .md5:
             if case .scram = stored { return startSCRAM() }
             state = .awaitingMD5(salt: Array(salt.prefix(4)))
             return .send(.md5Password(salt: Array(salt.prefix(4))))
@@ -113,7 +96,12 @@ public struct ClientLogin: Sendable {
         case (.awaitingSASLResponse(var server), .saslResponse(let data)):
             do {
                 let serverFinal = try server.receiveClientFinal(data)
-                guard stored != nil else { return .failed(reason: "no such user") }
+                // Only a real secret proves anything: unknown users and md5-only roles ran against a decoy.
+                switch stored {
+                case .scram, .plain: break
+                case .md5: return .failed(reason: "role has only an md5 password; SCRAM cannot verify it")
+                case nil: return .failed(reason: "no such user")
+                }
                 return .succeeded(saslFinal: serverFinal, clientKey: server.clientKey)
             } catch {
                 return .failed(reason: error.message)

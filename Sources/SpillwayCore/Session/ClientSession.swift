@@ -173,13 +173,14 @@ public struct ClientSession: Sendable {
             state = .closed
             return .closeClient
         }
-        if link.pendingSyncs > 0 {
-            state = .idle
-            return .answerError(readyForQueryCount: link.pendingSyncs)
-        }
+        // Inside a transaction its work is gone: going on in autocommit could commit half of it.
         if link.status != .idle {
             state = .closed
             return .closeClient
+        }
+        if link.pendingSyncs > 0 {
+            state = .idle
+            return .answerError(readyForQueryCount: link.pendingSyncs)
         }
         state = .idle
         return .none

@@ -28,6 +28,7 @@ public struct ServerLogin: Sendable {
     private let credentials: ServerCredentials
     private let nonce: String
     private var scram: SCRAMClient?
+    private var scramVerified = false
 
     public init(user: String, credentials: ServerCredentials, randomBytes: [UInt8]) {
         self.user = user
@@ -38,6 +39,11 @@ public struct ServerLogin: Sendable {
     public mutating func receive(_ request: AuthenticationRequest) -> Step {
         switch request {
         case .ok:
+            // Mid-SCRAM, AuthenticationOk before a verified SASLFinal means the server never proved it knows
+            // the secret.
+            if scram != nil && !scramVerified {
+                return .failed("server accepted the login without proving it knows the SCRAM secret")
+            }
             return .authenticated
         case .cleartextPassword:
             guard case .password(let password) = credentials else {
@@ -85,6 +91,7 @@ public struct ServerLogin: Sendable {
             do {
                 try client.receiveServerFinal(data)
                 scram = client
+                scramVerified = true
                 return .wait  // AuthenticationOk follows
             } catch {
                 return .failed("server's SCRAM signature did not verify: \(error.message)")

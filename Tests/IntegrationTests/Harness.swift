@@ -1,0 +1,243 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import SpillwayCore
+import SpillwayServer
+import Subprocess
+import Testing
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// The throwaway PostgreSQL cluster `scripts/test` starts for the whole run.
+enum TestCluster {
+    struct Info: Sendable {
+        var port: Int
+        var socketDir: String
+        var bin: String
+    }
+
+    /// Reads the cluster `scripts/test` exported; fails the test with instructions when run without it.
+    static func info() throws -> Info {
+        let env = ProcessInfo.processInfo.environment
+        guard let portText = env["SPILLWAY_TEST_PGPORT"], let port = Int(portText),
+              let socketDir = env["SPILLWAY_TEST_PGHOST"]
+        else {
+            throw HarnessError("integration tests need the PostgreSQL cluster that scripts/test starts: run scripts/test")
+        }
+        return Info(port: port, socketDir: socketDir, bin: env["SPILLWAY_TEST_PGBIN"] ?? "/usr/lib/postgresql/15/bin")
+    }
+
+    static let database = "spillway_test"
+    static let scramUser = "spillway_scram"
+    static let scramPassword = "scram_pass"
+    static let md5User = "spillway_md5"
+    static let md5Password = "md5_pass"
+
+    /// Runs SQL as the superuser over the cluster's socket, returning unaligned output rows.
+    static func superuser(_ sql: String, database: String = TestCluster.database) async throws -> [String] {
+        let info = try info()
+        let result = try await Shell.run(
+            "\(info.bin)/psql",
+            ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", info.socketDir, "-p", "\(info.port)", "-U", "postgres",
+             "-d", database, "-c", sql])
+        guard result.status == 0 else { throw HarnessError("superuser query failed: \(sql)\n\(result.stderr)") }
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// The role's stored secret as PostgreSQL keeps it (for auth_file).
+    static func storedSecret(_ role: String) async throws -> String {
+        let rows = try await superuser("select rolpassword from pg_authid where rolname = '\(role)'")
+        guard let secret = rows.first, !secret.isEmpty else { throw HarnessError("no stored password for \(role)") }
+        return secret
+    }
+
+    /// Backends of `user` on the test database right now, Spillway's and anyone else's.
+    static func backendCount(user: String) async throws -> Int {
+        let rows = try await superuser(
+            "select count(*) from pg_stat_activity where usename = '\(user)' and datname = '\(database)'")
+        return Int(rows.first ?? "") ?? -1
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Runs a program to completion and captures its output.
+enum Shell {
+    struct Result: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        var updates: [Environment.Key: String?] = [:]
+        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
+        let executable: Executable = path.contains("/") ? .path(FilePath(path)) : .name(path)
+        let result = try await Subprocess.run(
+            executable, arguments: Arguments(arguments), environment: .inherit.updating(updates),
+            output: .string(limit: 4 << 20), error: .string(limit: 4 << 20))
+        let status: Int32
+        switch result.terminationStatus {
+        case .exited(let code): status = Int32(code)
+        case .signaled(let code): status = -Int32(code)
+        }
+        return Result(status: status, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "")
+    }
+}
+
+/// One Spillway started in-process for one test, on a free port, with its own INI and auth_file.
+final class SpillwayUnderTest: Sendable {
+    let spillway: Spillway
+    let directory: String
+    let logs: LogCapture
+
+    var port: Int { spillway.port }
+    var socketDir: String { directory }
+
+    /// `settings`: lines for `[pgbouncer]`; `databases`: lines for `[databases]` (default: the test database);
+    /// `users`: lines for `[users]`; `authFile`: lines of userlist.txt (default: the SCRAM role's real secret).
+    static func start(
+        settings: [String] = [], databases: [String]? = nil, users: [String] = [], authFile: [String]? = nil
+    ) async throws -> SpillwayUnderTest {
+        let cluster = try TestCluster.info()
+        let directory = try makeTemporaryDirectory()
+        let userlist: [String]
+        if let authFile {
+            userlist = authFile
+        } else {
+            userlist = ["\"\(TestCluster.scramUser)\" \"\(try await TestCluster.storedSecret(TestCluster.scramUser))\""]
+        }
+        try (userlist.joined(separator: "\n") + "\n").write(
+            toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
+        let databaseLines = databases ?? [
+            "\(TestCluster.database) = host=127.0.0.1 port=\(cluster.port) dbname=\(TestCluster.database)"
+        ]
+        let text = """
+            [databases]
+            \(databaseLines.joined(separator: "\n"))
+
+            [users]
+            \(users.joined(separator: "\n"))
+
+            [pgbouncer]
+            listen_addr = 127.0.0.1
+            listen_port = 0
+            unix_socket_dir = \(directory)
+            auth_type = scram-sha-256
+            auth_file = \(directory)/userlist.txt
+            pool_mode = transaction
+            default_pool_size = 10
+            max_client_conn = 1000
+            threads = 2
+            \(settings.joined(separator: "\n"))
+            """
+        let config = try Config.parse(text, file: "\(directory)/spillway.ini")
+        let logs = LogCapture()
+        var logger = Logger(label: "spillway-test") { _ in logs.handler() }
+        logger.logLevel = .debug
+        let spillway = try await Spillway.start(config: config, logger: logger)
+        return SpillwayUnderTest(spillway: spillway, directory: directory, logs: logs)
+    }
+
+    private init(spillway: Spillway, directory: String, logs: LogCapture) {
+        self.spillway = spillway
+        self.directory = directory
+        self.logs = logs
+    }
+
+    func stop() async {
+        await spillway.shutdown()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A PostgresNIO connection through Spillway.
+    func connect(
+        user: String = TestCluster.scramUser, password: String = TestCluster.scramPassword,
+        database: String = TestCluster.database, unixSocket: Bool = false
+    ) async throws -> PostgresConnection {
+        var configuration: PostgresConnection.Configuration
+        if unixSocket {
+            configuration = .init(unixSocketPath: "\(directory)/.s.PGSQL.\(port)", username: user, password: password,
+                                  database: database)
+        } else {
+            configuration = .init(host: "127.0.0.1", port: port, username: user, password: password,
+                                  database: database, tls: .disable)
+        }
+        configuration.options.connectTimeout = .seconds(30)
+        return try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
+            id: Int.random(in: 0..<1_000_000), logger: Logger(label: "test-client"))
+    }
+
+    /// psql through Spillway: -X -At, ON_ERROR_STOP, verbose errors (SQLSTATE shown).
+    func psql(
+        _ commands: [String], user: String = TestCluster.scramUser, password: String = TestCluster.scramPassword,
+        database: String = TestCluster.database, unixSocket: Bool = false, extraArguments: [String] = []
+    ) async throws -> Shell.Result {
+        let cluster = try TestCluster.info()
+        let host = unixSocket ? directory : "127.0.0.1"
+        var arguments = ["-X", "-At", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
+                         "host=\(host) port=\(port) dbname=\(database) user=\(user)"]
+        for command in commands { arguments += ["-c", command] }
+        return try await Shell.run("\(cluster.bin)/psql", extraArguments + arguments, environment: ["PGPASSWORD": password])
+    }
+}
+
+/// Collects Spillway's log lines so a failing test can show them.
+final class LogCapture: Sendable {
+    private let lines = NIOLockedValueBox<[String]>([])
+
+    func handler() -> LogHandler { CaptureHandler(capture: self) }
+
+    func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
+
+    var text: String { lines.withLockedValue { $0.joined(separator: "\n") } }
+
+    struct CaptureHandler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            let facts = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            capture.append("\(event.level) \(event.message) \(facts)")
+        }
+    }
+}
+
+func makeTemporaryDirectory() throws -> String {
+    var template = Array("/tmp/spillway-it.XXXXXX".utf8CString)
+    guard let result = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
+    return String(cString: result)
+}
+
+/// The SQLSTATE of a PostgresNIO error, if the server (Spillway) sent one.
+func sqlState(of error: any Error) -> String? {
+    (error as? PSQLError)?.serverInfo?[.sqlState]
+}
+
+/// Waits until `condition` holds, polling, or fails after `timeout`.
+func eventually(
+    timeout: Duration = .seconds(10), _ what: String, _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw HarnessError("timed out waiting for: \(what)")
+}
