@@ -52,6 +52,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private var admitted = false
     private var wroteToServer = false
     private var waitTimer: Scheduled<Void>?
+    private var loginTimer: Scheduled<Void>?
     private let connectedAt = ContinuousClock.now
     private var remote = "unknown"
     /// The linked server's FATAL ErrorResponse, held until the server's connection closes.
@@ -63,12 +64,15 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         self.loopIndex = executor.loopIndex(of: loop)
         self.executor = executor
         self.runtime = executor.config
-        self.decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)
+        // Until login completes no message needs more than this (PostgreSQL's own cap for auth messages).
+        self.decoder = FrameDecoder(maxMessageSize: min(runtime.settings.maxPacketSize, Self.loginMessageLimit))
         self.tag = ClientTag(client: id, loop: loopIndex, application: "")
         var logger = logger
         logger[metadataKey: "client"] = "\(id)"
         self.logger = logger
     }
+
+    static let loginMessageLimit = 65_536
 
     /// Runs `body` on the client's loop: now if already there.
     func onLoop(_ body: @escaping @Sendable () -> Void) {
@@ -84,6 +88,24 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             logger[metadataKey: "remote"] = "\(address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "unix")"
         }
         admitted = executor.admitClient()
+        let timeout = runtime.settings.clientLoginTimeout
+        if timeout > 0 {
+            loginTimer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { [self] in
+                switch phase {
+                case .ready, .closed: break
+                default:
+                    logger.info("client did not finish login in time", metadata: ["timeout_s": "\(timeout)"])
+                    fatal(.connectionFailure, "terminating connection due to client_login_timeout",
+                          detail: "The client did not complete its login within \(timeout) s.")
+                }
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // The client cannot take more: stop reading its server until it can.
+        linkedServer?.setReading(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -117,6 +139,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         let previous = phase
         phase = .closed
         waitTimer?.cancel()
+        loginTimer?.cancel()
         switch previous {
         case .fetchingParameters:
             if let pool { executor.cancelWait(id, key: pool) }
@@ -153,11 +176,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             if rollback { statements.append("ROLLBACK") }
             let resetQuery = runtime.settings.serverResetQuery
             if (reset || runtime.settings.serverResetQueryAlways) && !resetQuery.isEmpty { statements.append(resetQuery) }
-            executor.release(server, statements: statements)
+            executor.release(server, from: self, statements: statements)
         case .closeServer:
             guard let server = linkedServer else { return }
             linkedServer = nil
-            executor.release(server, statements: [], reusable: false)
+            executor.release(server, from: self, statements: [], reusable: false)
         }
     }
 
@@ -267,7 +290,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             minPoolSize: database.minPoolSize ?? settings.minPoolSize,
             checkDelay: settings.serverCheckQuery.isEmpty ? nil : .seconds(settings.serverCheckDelay),
             idleTimeout: settings.serverIdleTimeout > 0 ? .seconds(settings.serverIdleTimeout) : nil,
-            lifetime: settings.serverLifetime > 0 ? .seconds(settings.serverLifetime) : nil)
+            lifetime: settings.serverLifetime > 0 ? .seconds(settings.serverLifetime) : nil,
+            loginRetry: .seconds(settings.serverLoginRetry))
         let target = ServerTarget(database: database, user: serverUser)
         let parameters = executor.preparePool(key, target: target, credentials: credentials, limits: limits)
         cancelKey = executor.register(self)
@@ -275,8 +299,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             finishLogin(serverParameters: parameters)
         } else {
             phase = .fetchingParameters
-            startWaitTimer()
-            executor.acquire(self, key: key, tag: tag)
+            waitForServer(key)
         }
     }
 
@@ -308,6 +331,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         BackendMessage.readyForQuery(.idle).encode(into: &buffer)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         phase = .ready
+        loginTimer?.cancel()
+        // Logged in: messages may now be as large as max_packet_size.
+        let rest = decoder.drain()
+        decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)
+        if let rest { decoder.append(rest) }
         if runtime.settings.logConnections {
             logger.info("client logged in", metadata: ["mode": "\(session.mode.rawValue)"])
         }
@@ -350,8 +378,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             wroteToServer = true
         case .holdAndAcquire:
             held.append(frame)
-            startWaitTimer()
-            if let pool { executor.acquire(self, key: pool, tag: tag) }
+            if let pool { waitForServer(pool) }
         case .hold:
             held.append(frame)
         case .terminate:
@@ -364,14 +391,23 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     // MARK: Server assignment
 
     /// The pool's server is attached (or could not be): runs on the client's loop.
-    func serverAttached(_ server: ServerConnection, result: Result<Void, ServerFailure>) {
+    func serverAttached(_ server: ServerConnection, result: Result<AttachInfo, ServerFailure>) {
+        if case .success(let info) = result, let synced = info.synced {
+            for (key, _) in TrackedParameters.names {
+                if let value = synced[key], wantedParameters[key] != nil { wantedParameters.set(key, value) }
+            }
+        }
         switch (phase, result) {
-        case (.fetchingParameters, .success):
+        case (.fetchingParameters, .success(let info)):
             waitTimer?.cancel()
-            let parameters = server.reported
-            executor.release(server, statements: [])
-            finishLogin(serverParameters: parameters)
+            executor.release(server, from: self, statements: [])
+            setReading(true)
+            finishLogin(serverParameters: info.reported ?? [])
         case (.ready, .success):
+            guard case .waiting = session.state else {
+                executor.release(server, from: self, statements: [])
+                return
+            }
             waitTimer?.cancel()
             session.serverAssigned(server.id)
             linkedServer = server
@@ -381,13 +417,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             }
             held.removeAll(keepingCapacity: true)
             server.flush()
-        case (.closed, .success):
-            executor.release(server, statements: [])
+            setReading(true)
         case (_, .failure(let failure)):
             server.close()
             acquireFailed(failure)
         default:
-            executor.release(server, statements: [])
+            executor.release(server, from: self, statements: [])
         }
     }
 
@@ -400,8 +435,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         case .fetchingParameters:
             fatal(code, message, detail: failure.serverError == nil ? nil : "Spillway could not log in to the server.")
         case .ready:
+            guard case .waiting = session.state else { return }
             session.acquireFailed()
             answerHeld(with: ErrorResponse(severity: .error, code: code, message: message))
+            setReading(true)
         default:
             break
         }
@@ -410,12 +447,34 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Answers held messages with one error and a ReadyForQuery for each that expected one.
     private func answerHeld(with error: ErrorResponse) {
         guard let context else { return }
-        let syncs = max(1, held.reduce(0) { $0 + (FrontendType.endsWithReadyForQuery($1.type) ? 1 : 0) })
+        // One ReadyForQuery for each held message that expected one; an unsynced batch gets the error alone
+        // and its coming Sync is answered by whichever server serves it.
+        let syncs = held.reduce(0) { $0 + (FrontendType.endsWithReadyForQuery($1.type) ? 1 : 0) }
         held.removeAll(keepingCapacity: true)
         var buffer = context.channel.allocator.buffer(capacity: 128)
         error.encode(into: &buffer)
         for _ in 0..<syncs { BackendMessage.readyForQuery(.idle).encode(into: &buffer) }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// Asks the pool for a server; the client stops reading meanwhile (its messages wait in PostgreSQL's
+    /// socket buffers, not in Spillway's memory).
+    private func waitForServer(_ key: PoolKey) {
+        startWaitTimer()
+        setReading(false)
+        executor.acquire(self, key: key, tag: tag, wanted: wantedParameters)
+    }
+
+    /// Stops or resumes reading the client's socket (on the client's loop).
+    func setReading(_ reading: Bool) {
+        context?.channel.setOption(ChannelOptions.autoRead, value: reading).whenFailure { _ in }
+        if reading { context?.read() }
+    }
+
+    /// True while the client waits for the server whose ParameterStatus set completes its login.
+    var needsServerParameters: Bool {
+        if case .fetchingParameters = phase { return true }
+        return false
     }
 
     private func startWaitTimer() {
@@ -440,6 +499,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         case .ready:
             session.acquireFailed()
             answerHeld(with: error)
+            setReading(true)
         default:
             break
         }
@@ -466,11 +526,15 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 linkedServer = nil
                 let settings = runtime.settings
                 let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
-                executor.release(server, statements: reset ? [settings.serverResetQuery] : [])
+                executor.release(server, from: self, statements: reset ? [settings.serverResetQuery] : [])
             case .rejectTransaction:
                 rejectTransaction()
             }
+        case BackendType.copyInResponse, BackendType.copyBothResponse:
+            session.copyInStarted()
+            context.write(wrapOutboundOut(frame.bytes), promise: nil)
         case BackendType.errorResponse:
+            session.serverError()
             // A FATAL from the server ends the server connection, not the client's: keep it for serverLost,
             // which tells the client in a form that lets it go on where it can.
             if let error = try? ErrorResponse(body: frame.body), error.severity == "FATAL" || error.severity == "PANIC" {
@@ -495,31 +559,37 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Statement mode: the client opened a transaction. Roll it back, tell the client, release the server.
+    /// The server is the rollback's from here on: a client closing meanwhile releases nothing.
     private func rejectTransaction() {
         guard let server = linkedServer else { return }
+        linkedServer = nil
         server.onLoop {
+            server.detach(from: self)
             server.runInternal(["ROLLBACK"]) { result in
-                self.onLoop {
-                    _ = self.session.transactionRejected()
-                    self.linkedServer = nil
-                    if case .success(.idle) = result {
-                        self.executor.release(server, statements: [])
-                    } else {
-                        self.executor.release(server, statements: [], reusable: false)
-                    }
-                    guard let context = self.context else { return }
-                    var buffer = context.channel.allocator.buffer(capacity: 256)
-                    ErrorResponse(
-                        severity: .error, code: .featureNotSupported,
-                        message: "transaction blocks are not allowed in pool_mode statement",
-                        detail: "Spillway rolled the transaction back.",
-                        hint: "Use pool_mode = transaction for this database or user, or send statements one at a time."
-                    ).encode(into: &buffer)
-                    BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-                    context.writeAndFlush(self.wrapOutboundOut(buffer), promise: nil)
-                }
+                let clean: Bool
+                if case .success(.idle) = result { clean = true } else { clean = false }
+                self.executor.release(server, from: nil, statements: [], reusable: clean)
+                self.onLoop { self.transactionRejected() }
             }
         }
+    }
+
+    private func transactionRejected() {
+        session.transactionRejected()
+        guard case .ready = phase, let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        ErrorResponse(
+            severity: .error, code: .featureNotSupported,
+            message: "transaction blocks are not allowed in pool_mode statement",
+            detail: "Spillway rolled the transaction back.",
+            hint: "Use pool_mode = transaction for this database or user, or send statements one at a time."
+        ).encode(into: &buffer)
+        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        // Messages the client sent meanwhile were held; they start a new transaction.
+        let pending = held
+        held.removeAll()
+        for frame in pending { clientFrame(frame) }
     }
 
     /// The linked server's connection died.

@@ -18,6 +18,8 @@ final class PoolExecutor: @unchecked Sendable {
         /// ParameterStatus set of the pool's first server, sent to clients at login.
         var parameters: [(name: String, value: String)]?
         var checkQuery: String?
+        /// Why the last server login failed, for clients refused during server_login_retry.
+        var lastLoginFailure: ServerFailure?
     }
 
     private struct State {
@@ -28,6 +30,8 @@ final class PoolExecutor: @unchecked Sendable {
         /// Statements a server runs before it returns to the pool (ROLLBACK, server_reset_query).
         var resets: [ServerID: [String]] = [:]
         var clientConnections = 0
+        /// Tracked parameters each waiting client wants, handed over with its server.
+        var wanted: [ClientID: TrackedParameters] = [:]
     }
 
     let loops: [EventLoop]
@@ -125,18 +129,25 @@ final class PoolExecutor: @unchecked Sendable {
 
     /// The client needs a server of pool `key`. The server arrives through `client.serverAssigned`, possibly
     /// before this returns (same loop, idle server).
-    func acquire(_ client: ClientConnection, key: PoolKey, tag: ClientTag) {
+    func acquire(_ client: ClientConnection, key: PoolKey, tag: ClientTag, wanted: TrackedParameters) {
         let now = ContinuousClock.now
-        let (action, toOpen) = state.withLockedValue { state -> (PoolStateMachine.AcquireAction, OpenWork?) in
-            guard var entry = state.pools[key] else { return (.wait, nil) }
+        let (action, toOpen, failure) = state.withLockedValue {
+            state -> (PoolStateMachine.AcquireAction, OpenWork?, ServerFailure?) in
+            guard var entry = state.pools[key] else { return (.refuse, nil, nil) }
             let action = entry.machine.acquire(tag, now: now, capacity: capacity(for: key, in: state))
             state.pools[key] = entry
+            if case .refuse = action { return (action, nil, entry.lastLoginFailure) }
+            state.wanted[tag.client] = wanted
             if case .openAndWait(let id, let loop) = action {
-                return (action, makeServer(id, loop: loop, entry: entry, key: key, state: &state))
+                return (action, makeServer(id, loop: loop, entry: entry, key: key, state: &state), nil)
             }
-            return (action, nil)
+            return (action, nil, nil)
         }
         switch action {
+        case .refuse:
+            var failure = failure ?? ServerFailure(message: "no server available for pool \(key)")
+            failure.message = "server login has been failing, not retrying before server_login_retry: \(failure.message)"
+            client.acquireFailed(failure)
         case .assign(let id):
             deliver(id, to: tag.client)
         case .check(let id):
@@ -152,12 +163,22 @@ final class PoolExecutor: @unchecked Sendable {
     @discardableResult
     func cancelWait(_ client: ClientID, key: PoolKey) -> Bool {
         state.withLockedValue { state in
-            state.pools[key]?.machine.cancelWait(client) ?? false
+            guard state.pools[key]?.machine.cancelWait(client) == true else { return false }
+            state.wanted[client] = nil
+            return true
         }
     }
 
     /// The client gives its server back. `statements`: to run before reuse (ROLLBACK, reset query).
-    func release(_ server: ServerConnection, statements: [String], reusable: Bool = true) {
+    func release(_ server: ServerConnection, from client: ClientConnection?, statements: [String], reusable: Bool = true) {
+        // Detach on the server's loop before the pool may hand the server out again.
+        server.onLoop {
+            if let client { server.detach(from: client) }
+            self.releaseDetached(server, statements: statements, reusable: reusable)
+        }
+    }
+
+    private func releaseDetached(_ server: ServerConnection, statements: [String], reusable: Bool) {
         let now = ContinuousClock.now
         let key = server.key
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
@@ -169,7 +190,6 @@ final class PoolExecutor: @unchecked Sendable {
             if case .reset = action { state.resets[server.id] = statements }
             return (action, openWork(for: action, key: key, state: &state))
         }
-        server.onLoop { server.detach() }
         run(action, key: key, work: work)
     }
 
@@ -198,6 +218,7 @@ final class PoolExecutor: @unchecked Sendable {
             guard var entry = state.pools[key] else { return (.init(), nil, []) }
             let loss = entry.machine.serverLost(
                 id, loginFailed: failure != nil, now: now, capacity: capacity(for: key, in: state))
+            if let failure { entry.lastLoginFailure = failure }
             state.pools[key] = entry
             var work: OpenWork?
             if let open = loss.open { work = makeServer(open.server, loop: open.loop, entry: entry, key: key, state: &state) }
@@ -300,16 +321,22 @@ final class PoolExecutor: @unchecked Sendable {
 
     /// Hands server `id` to client: attach on the server's loop, then tell the client on its loop.
     private func deliver(_ id: ServerID, to clientID: ClientID) {
-        let (server, client) = state.withLockedValue { ($0.servers[id], $0.clients[clientID]) }
-        guard let server else { return }
-        guard let client else {
-            // The client left after it was chosen: the server goes straight back.
-            release(server, statements: [])
+        let (server, client, wanted) = state.withLockedValue {
+            ($0.servers[id], $0.clients[clientID], $0.wanted.removeValue(forKey: clientID))
+        }
+        guard let server else {
+            // Lost between assignment and now: the client must not wait for a server that will not come.
+            client?.onLoop { client?.acquireFailed(ServerFailure(message: "server connection was lost before use")) }
             return
         }
-        let wanted = client.wantedParameters
+        guard let client else {
+            // The client left after it was chosen: the server goes straight back.
+            release(server, from: nil, statements: [])
+            return
+        }
+        let wantsReported = client.needsServerParameters
         server.onLoop {
-            server.attach(client, wanted: wanted) { result in
+            server.attach(client, wanted: wanted ?? TrackedParameters(), wantsReported: wantsReported) { result in
                 client.onLoop { client.serverAttached(server, result: result) }
             }
         }
@@ -344,7 +371,10 @@ final class PoolExecutor: @unchecked Sendable {
             guard let server = client.linkedServer else { return }
             server.onLoop {
                 guard let key = server.backendKey else { return }
-                sendCancel(key, to: server.target.address, on: server.loop, logger: self.logger)
+                // The cancel must land while the server still works for this client, not for the next one.
+                sendCancel(key, to: server.target.address, on: server.loop, logger: self.logger) {
+                    server.isForwarding(for: client)
+                }
             }
         }
     }
@@ -387,7 +417,10 @@ final class PoolExecutor: @unchecked Sendable {
 }
 
 /// Opens a new connection to the server and sends CancelRequest with the server's own key.
-func sendCancel(_ key: CancelRequest, to address: ServerTarget.Address, on loop: EventLoop, logger: Logger) {
+func sendCancel(
+    _ key: CancelRequest, to address: ServerTarget.Address, on loop: EventLoop, logger: Logger,
+    stillWanted: @escaping () -> Bool
+) {
     let bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(5))
     let future: EventLoopFuture<Channel>
     switch address {
@@ -397,6 +430,10 @@ func sendCancel(_ key: CancelRequest, to address: ServerTarget.Address, on loop:
     future.whenComplete { result in
         switch result {
         case .success(let channel):
+            guard stillWanted() else {
+                channel.close(promise: nil)
+                return
+            }
             var buffer = channel.allocator.buffer(capacity: 16)
             key.encode(into: &buffer)
             channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }

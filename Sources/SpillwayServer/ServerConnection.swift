@@ -61,6 +61,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Frames for a client on another loop, carried over at the end of the read batch.
     private var crossLoopBatch: [Frame] = []
     private var onLoggedIn: ((Result<Void, ServerFailure>) -> Void)?
+    private var loginTimer: Scheduled<Void>?
 
     init(id: ServerID, key: PoolKey, loop: EventLoop, loopIndex: Int, target: ServerTarget,
          executor: PoolExecutor, maxPacketSize: Int, logger: Logger) {
@@ -87,6 +88,12 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     ) {
         loop.assertInEventLoop()
         onLoggedIn = done
+        // server_connect_timeout covers connecting and logging in: a server that accepts TCP and never
+        // answers the startup must not hold a pool slot forever.
+        loginTimer = loop.scheduleTask(in: connectTimeout) { [self] in
+            finishLogin(.failure(ServerFailure(
+                message: "server \(target.address) did not complete login within server_connect_timeout")))
+        }
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -102,6 +109,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         future.whenComplete { result in
             switch result {
             case .success(let channel):
+                guard self.onLoggedIn != nil else {
+                    channel.close(promise: nil)  // login already timed out
+                    return
+                }
                 self.channel = channel
                 self.phase = .login(ServerLogin(
                     user: self.target.user, credentials: credentials, randomBytes: secureRandomBytes(18)))
@@ -118,46 +129,71 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private func finishLogin(_ result: Result<Void, ServerFailure>) {
         guard let done = onLoggedIn else { return }
         onLoggedIn = nil
+        loginTimer?.cancel()
+        loginTimer = nil
         if case .failure = result {
+            // Report first: closing runs channelInactive at once, which must find the pool already told.
             phase = .closed
+            done(result)
             channel?.close(promise: nil)
         } else {
             phase = .idle
+            done(result)
         }
-        done(result)
     }
 
     // MARK: Client attachment
 
     /// Attaches `client`: first sets the client's tracked parameters where they differ, then forwards.
-    /// `attached` runs on the server's loop with the outcome.
-    func attach(_ client: ClientConnection, wanted: TrackedParameters,
-                attached: @escaping (Result<Void, ServerFailure>) -> Void) {
+    /// `attached` runs on the server's loop with the outcome. `wantsReported`: include the server's full
+    /// ParameterStatus set (for a client finishing its login).
+    func attach(_ client: ClientConnection, wanted: TrackedParameters, wantsReported: Bool,
+                attached: @escaping (Result<AttachInfo, ServerFailure>) -> Void) {
         loop.assertInEventLoop()
         guard case .idle = phase else {
             attached(.failure(ServerFailure(message: "server connection is not idle")))
             return
         }
+        channel?.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         if let statement = wanted.setStatement(toMatch: tracked) {
             runInternal([statement]) { result in
                 switch result {
                 case .success:
                     self.phase = .forwarding(client)
-                    attached(.success(()))
+                    // PostgreSQL may normalise what was set ("ISO" becomes "ISO, MDY"): the client adopts
+                    // the server's spelling so the next comparison matches.
+                    attached(.success(AttachInfo(reported: wantsReported ? self.reported : nil, synced: self.tracked)))
                 case .failure(let failure):
                     attached(.failure(failure))
                 }
             }
         } else {
             phase = .forwarding(client)
-            attached(.success(()))
+            attached(.success(AttachInfo(reported: wantsReported ? reported : nil, synced: nil)))
         }
     }
 
-    /// The client released the server (on the server's loop).
-    func detach() {
+    /// `client` released the server (on the server's loop). A late detach from a previous holder is ignored.
+    func detach(from client: ClientConnection) {
         loop.assertInEventLoop()
-        if case .forwarding = phase { phase = .idle }
+        if case .forwarding(let holder) = phase, holder === client {
+            phase = .idle
+            channel?.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        }
+    }
+
+    /// True while the server forwards for `client` (on the server's loop).
+    func isForwarding(for client: ClientConnection) -> Bool {
+        if case .forwarding(let holder) = phase { return holder === client }
+        return false
+    }
+
+    /// Stops or resumes reading from PostgreSQL while the client cannot take more (any loop).
+    func setReading(_ reading: Bool) {
+        onLoop {
+            guard case .forwarding = self.phase else { return }
+            self.channel?.setOption(ChannelOptions.autoRead, value: reading).whenFailure { _ in }
+        }
     }
 
     // MARK: Writes from the client side (any loop: Channel is thread-safe)
@@ -187,6 +223,11 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         loop.assertInEventLoop()
         guard let channel, !statements.isEmpty else {
             completion(.failure(ServerFailure(message: "server connection is closed")))
+            return
+        }
+        if case .internalQuery = phase {
+            // Never two at once: the replies of one would complete the other.
+            completion(.failure(ServerFailure(message: "server is already running spillway's statements")))
             return
         }
         phase = .internalQuery(InternalQuery(
@@ -251,6 +292,15 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         case .closed:
             executor.serverClosed(self)
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // PostgreSQL cannot take more: stop reading the client until it can.
+        if case .forwarding(let client) = phase {
+            let writable = context.channel.isWritable
+            client.onLoop { client.setReading(writable) }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
@@ -360,9 +410,19 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
+/// What a client learns when a server is attached to it.
+struct AttachInfo {
+    /// The server's whole ParameterStatus set, when asked for.
+    var reported: [(name: String, value: String)]?
+    /// The server's tracked values after Spillway set the client's on it, when it had to.
+    var synced: TrackedParameters?
+}
+
 /// Backend message type bytes the pooler looks at.
 enum BackendType {
     static let readyForQuery = UInt8(ascii: "Z")
+    static let copyInResponse = UInt8(ascii: "G")
+    static let copyBothResponse = UInt8(ascii: "W")
     static let parameterStatus = UInt8(ascii: "S")
     static let errorResponse = UInt8(ascii: "E")
 }

@@ -648,6 +648,8 @@ private struct PoolModel {
             startWaiting(tag)
         case .wait:
             startWaiting(tag)
+        case .refuse:
+            Issue.record("refused \(tag.client) although server_login_retry is zero")
         }
     }
 

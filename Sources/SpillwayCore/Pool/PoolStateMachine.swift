@@ -31,16 +31,19 @@ public struct PoolStateMachine: Sendable {
         public var poolSize: Int
         /// Servers kept open even with no clients (min_pool_size).
         public var minPoolSize: Int
-        /// Idle servers unused this long are closed before reuse (server_check_delay); nil: never checked.
+        /// Idle servers unused this long run server_check_query before reuse (server_check_delay); nil: never.
         public var checkDelay: Duration?
         /// Idle servers unused this long are closed (server_idle_timeout); nil: never.
         public var idleTimeout: Duration?
         /// Servers older than this are closed when next released (server_lifetime); nil: never.
         public var lifetime: Duration?
+        /// After a failed login, no new server is opened for this long (server_login_retry).
+        public var loginRetry: Duration
         public init(
             poolSize: Int, minPoolSize: Int = 0, checkDelay: Duration? = nil, idleTimeout: Duration? = nil,
-            lifetime: Duration? = nil
+            lifetime: Duration? = nil, loginRetry: Duration = .zero
         ) {
+            self.loginRetry = loginRetry
             self.poolSize = poolSize
             self.minPoolSize = minPoolSize
             self.checkDelay = checkDelay
@@ -59,6 +62,9 @@ public struct PoolStateMachine: Sendable {
         case openAndWait(ServerID, loop: Int)
         /// The client waits for a server to be released.
         case wait
+        /// Servers of this pool fail to log in and none is open: answer with the last login error now
+        /// instead of storming PostgreSQL with new attempts (server_login_retry).
+        case refuse
     }
 
     /// What to do with a server that became available (logged in, reset, checked, or released clean).
@@ -102,6 +108,8 @@ public struct PoolStateMachine: Sendable {
     public private(set) var waiters = WaitQueue()
     /// Idle servers per event loop, most recently used last.
     private var idleByLoop: [[ServerID]]
+    /// Until this instant no server is opened: the last login failed (server_login_retry).
+    public private(set) var loginRetryUntil: ContinuousClock.Instant?
     private let nextServer: @Sendable () -> ServerID
 
     /// `loops`: number of event loops; `nextServer` hands out process-unique server IDs.
@@ -127,6 +135,9 @@ public struct PoolStateMachine: Sendable {
         if let server = takeIdle(preferring: tag.loop) {
             return use(server, for: tag, now: now).acquireAction
         }
+        if servers.isEmpty, let until = loginRetryUntil, now < until {
+            return .refuse
+        }
         waiters.append(tag, since: now)
         if let open = openIfUseful(loop: tag.loop, capacity: capacity, now: now) {
             return .openAndWait(open.server, loop: open.loop)
@@ -142,6 +153,20 @@ public struct PoolStateMachine: Sendable {
 
     /// A server finished logging in, a reset finished, or a check passed: hand it to the oldest waiter or keep it.
     public mutating func serverReady(_ id: ServerID, now: ContinuousClock.Instant) -> HandoffAction {
+        guard let server = servers[id] else { return .idle }
+        switch server.state {
+        case .connecting:
+            loginRetryUntil = nil  // a login worked: the server is reachable again
+        case .resetting, .checking:
+            break
+        case .idle, .active:
+            return .idle  // a stale report (the server is already in the pool or with a client): ignore it
+        }
+        return makeAvailable(id, now: now)
+    }
+
+    /// Hands a usable server to the client it was checked for, else the oldest waiter, else the idle list.
+    private mutating func makeAvailable(_ id: ServerID, now: ContinuousClock.Instant) -> HandoffAction {
         guard var server = servers[id] else { return .idle }
         if case .checking(let tag) = server.state {
             server.state = .active(tag.client)
@@ -162,7 +187,7 @@ public struct PoolStateMachine: Sendable {
     public mutating func release(
         _ id: ServerID, needsReset: Bool, reusable: Bool = true, now: ContinuousClock.Instant, capacity: Int
     ) -> HandoffAction {
-        guard var server = servers[id] else { return .idle }
+        guard var server = servers[id], case .active = server.state else { return .idle }  // stale release: ignore
         if !reusable || isPastLifetime(server, now: now) {
             servers[id] = nil
             return .close(id, open: openIfUseful(loop: server.loop, capacity: capacity.addingReportingOverflow(1).overflow ? capacity : capacity + 1, now: now))
@@ -172,7 +197,7 @@ public struct PoolStateMachine: Sendable {
             servers[id] = server
             return .reset(id)
         }
-        return serverReady(id, now: now)
+        return makeAvailable(id, now: now)
     }
 
     /// A server connection closed, failed to log in, or failed its check or reset. `loginFailed`: it never
@@ -202,6 +227,7 @@ public struct PoolStateMachine: Sendable {
             break
         }
         if loginFailed {
+            if limits.loginRetry > .zero { loginRetryUntil = now + limits.loginRetry }
             // Servers still alive or connecting can serve some waiters; fail the rest now.
             let coming = servers.count
             var kept = WaitQueue()
@@ -236,11 +262,17 @@ public struct PoolStateMachine: Sendable {
         }
         var open: [OpenRequest] = []
         var budget = capacity
+        if let until = loginRetryUntil, now < until { return (close, []) }
         while servers.count < min(limits.minPoolSize, limits.poolSize), budget > 0 {
             let id = nextServer()
             let loop = servers.count % idleByLoop.count
             servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now)
             open.append(OpenRequest(server: id, loop: loop))
+            budget -= 1
+        }
+        // Waiters left without a server on its way (after a login retry pause, or capacity that freed up).
+        while budget > 0, let request = openIfUseful(loop: waiters.waiting.first?.tag.loop ?? 0, capacity: budget, now: now) {
+            open.append(request)
             budget -= 1
         }
         return (close, open)
@@ -302,6 +334,7 @@ public struct PoolStateMachine: Sendable {
     /// Opens a server when waiters outnumber servers on their way and the limits allow it.
     private mutating func openIfUseful(loop: Int, capacity: Int, now: ContinuousClock.Instant) -> OpenRequest? {
         guard waiters.count > connectingCount, servers.count < limits.poolSize, capacity > 0 else { return nil }
+        if let until = loginRetryUntil, now < until { return nil }
         let id = nextServer()
         servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now)
         return OpenRequest(server: id, loop: loop)

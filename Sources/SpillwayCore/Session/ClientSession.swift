@@ -9,9 +9,27 @@ public struct ClientSession: Sendable {
     public struct Link: Sendable, Equatable {
         public var server: ServerID
         /// Messages sent that each end with a ReadyForQuery (Query, Sync, FunctionCall) not yet answered.
-        public var pendingSyncs: Int
+        public var pendingSyncs: Int = 0
         /// Status from the server's last ReadyForQuery.
-        public var status: TransactionStatus
+        public var status: TransactionStatus = .idle
+        /// Extended-protocol messages were sent since the last Sync: the server is inside an implicit
+        /// transaction (or discarding until Sync after an error) and must not go to anyone else.
+        public var unsynced = false
+        /// Syncs sent since the last Execute or Query: the ones PostgreSQL ignores if that Execute starts
+        /// COPY FROM STDIN.
+        public var syncsSinceExecute = 0
+        /// In COPY FROM STDIN: the client's Sync and Flush are ignored by PostgreSQL until CopyDone/CopyFail.
+        public var copyIn = false
+
+        public init(server: ServerID, pendingSyncs: Int = 0, status: TransactionStatus = .idle, unsynced: Bool = false) {
+            self.server = server
+            self.pendingSyncs = pendingSyncs
+            self.status = status
+            self.unsynced = unsynced
+        }
+
+        /// Nothing in flight and no transaction open: the server could serve someone else.
+        var isClean: Bool { pendingSyncs == 0 && !unsynced && status == .idle && !copyIn }
     }
 
     /// Where the client is.
@@ -20,8 +38,11 @@ public struct ClientSession: Sendable {
         case idle
         /// Asked the pool for a server at `since`; its messages are held. Next: `.linked`, `.idle`, `.closed`.
         case waiting(since: ContinuousClock.Instant)
-        /// Holds a server. Next: `.idle` (transaction/statement mode), `.closed`.
+        /// Holds a server. Next: `.idle` (transaction/statement mode), `.rejecting`, `.closed`.
         case linked(Link)
+        /// Statement mode: Spillway is rolling back the transaction the client opened on `server`; the
+        /// handler owns the server until the rollback ends. Next: `.idle`, `.closed`.
+        case rejecting(ServerID)
         /// Gone. Final.
         case closed
     }
@@ -45,18 +66,18 @@ public struct ClientSession: Sendable {
         /// Forward it, then give the server back to the pool, clean.
         case forwardAndRelease(ServerID)
         /// Statement mode and a transaction was opened: do not forward; roll back, then answer the client
-        /// with an error and ReadyForQuery 'I', then release.
+        /// with an error and ReadyForQuery 'I', then release (the session is `.rejecting` meanwhile).
         case rejectTransaction(ServerID)
     }
 
-    /// What to do with the client's server once the client is gone or its server was lost.
+    /// What to do with the client's server once the client is gone.
     public enum ReleaseAction: Sendable, Equatable {
         case none
         /// The client was waiting: take it out of the wait queue.
         case cancelWait
         /// Give the server back; `rollback`: it is inside a transaction; `reset`: run server_reset_query.
         case release(ServerID, rollback: Bool, reset: Bool)
-        /// The server is in the middle of answering: it cannot be cleaned, close it.
+        /// The server is in the middle of something that cannot be cleaned up by a statement: close it.
         case closeServer(ServerID)
     }
 
@@ -78,10 +99,11 @@ public struct ClientSession: Sendable {
 
     /// A client whose session is linked to `server` (test builder: start mid-story).
     public static func linked(
-        to server: ServerID, mode: PoolMode, pendingSyncs: Int = 0, status: TransactionStatus = .idle
+        to server: ServerID, mode: PoolMode, pendingSyncs: Int = 0, status: TransactionStatus = .idle,
+        unsynced: Bool = false
     ) -> ClientSession {
         var session = ClientSession(mode: mode)
-        session.state = .linked(Link(server: server, pendingSyncs: pendingSyncs, status: status))
+        session.state = .linked(Link(server: server, pendingSyncs: pendingSyncs, status: status, unsynced: unsynced))
         return session
     }
 
@@ -98,29 +120,42 @@ public struct ClientSession: Sendable {
         case .idle:
             state = .waiting(since: now)
             return .holdAndAcquire
-        case .waiting:
+        case .waiting, .rejecting, .closed:
             return .hold
         case .linked(var link):
-            if FrontendType.endsWithReadyForQuery(type) {
-                link.pendingSyncs += 1
-                state = .linked(link)
-            }
+            link.sent(type)
+            state = .linked(link)
             return .forward
-        case .closed:
-            return .hold
         }
     }
 
     /// The pool assigned `server`: held messages go to it now.
     public mutating func serverAssigned(_ server: ServerID) {
         guard case .waiting = state else { preconditionFailure("server assigned to a client that is not waiting") }
-        state = .linked(Link(server: server, pendingSyncs: 0, status: .idle))
+        state = .linked(Link(server: server))
     }
 
-    /// The held messages were written to the server: count those that each end with a ReadyForQuery.
+    /// A held message was written to the newly assigned server.
     public mutating func heldMessageForwarded(_ type: UInt8) {
-        guard case .linked(var link) = state, FrontendType.endsWithReadyForQuery(type) else { return }
-        link.pendingSyncs += 1
+        guard case .linked(var link) = state else { return }
+        link.sent(type)
+        state = .linked(link)
+    }
+
+    /// The server entered COPY FROM STDIN (CopyInResponse / CopyBothResponse).
+    public mutating func copyInStarted() {
+        guard case .linked(var link) = state else { return }
+        // Syncs sent after the Execute that started the copy are ignored by PostgreSQL: no ReadyForQuery comes.
+        link.pendingSyncs = max(0, link.pendingSyncs - link.syncsSinceExecute)
+        link.syncsSinceExecute = 0
+        link.copyIn = true
+        state = .linked(link)
+    }
+
+    /// The server sent an ErrorResponse: a copy in progress is over.
+    public mutating func serverError() {
+        guard case .linked(var link) = state, link.copyIn else { return }
+        link.copyIn = false
         state = .linked(link)
     }
 
@@ -129,39 +164,36 @@ public struct ClientSession: Sendable {
         guard case .linked(var link) = state else { return .forward }
         link.pendingSyncs = max(0, link.pendingSyncs - 1)
         link.status = status
-        guard link.pendingSyncs == 0, mode != .session else {
-            state = .linked(link)
-            return .forward
-        }
+        state = .linked(link)
+        guard link.pendingSyncs == 0, !link.unsynced, !link.copyIn, mode != .session else { return .forward }
         if status == .idle {
             state = .idle
             return .forwardAndRelease(link.server)
         }
         if mode == .statement {
-            state = .linked(link)
+            state = .rejecting(link.server)
             return .rejectTransaction(link.server)
         }
-        state = .linked(link)
         return .forward
     }
 
-    /// The statement-mode rollback finished: the client holds no server any more.
-    public mutating func transactionRejected() -> ServerID? {
-        guard case .linked(let link) = state else { return nil }
-        state = .idle
-        return link.server
+    /// The statement-mode rollback finished.
+    public mutating func transactionRejected() {
+        if case .rejecting = state { state = .idle }
     }
 
     /// The client disconnected (or was closed by Spillway).
     public mutating func clientClosed() -> ReleaseAction {
         defer { state = .closed }
         switch state {
-        case .idle, .closed:
-            return .none
+        case .idle, .closed, .rejecting:
+            return .none  // while rejecting, the rollback's completion releases the server
         case .waiting:
             return .cancelWait
         case .linked(let link):
-            if link.pendingSyncs > 0 { return .closeServer(link.server) }
+            // Messages in flight, or an unsynced extended-protocol batch, or a COPY: no statement can clean
+            // that up reliably (PostgreSQL may be discarding input until Sync).
+            if link.pendingSyncs > 0 || link.unsynced || link.copyIn { return .closeServer(link.server) }
             return .release(link.server, rollback: link.status != .idle, reset: mode == .session)
         }
     }
@@ -178,11 +210,10 @@ public struct ClientSession: Sendable {
             state = .closed
             return .closeClient
         }
-        if link.pendingSyncs > 0 {
-            state = .idle
+        state = .idle
+        if link.pendingSyncs > 0 || link.unsynced || link.copyIn {
             return .answerError(readyForQueryCount: link.pendingSyncs)
         }
-        state = .idle
         return .none
     }
 
@@ -192,12 +223,46 @@ public struct ClientSession: Sendable {
     }
 }
 
+extension ClientSession.Link {
+    /// Accounts for one message written to the server.
+    @inline(__always)
+    mutating func sent(_ type: UInt8) {
+        switch type {
+        case FrontendType.query, FrontendType.functionCall:
+            pendingSyncs += 1
+            unsynced = false
+            syncsSinceExecute = 0
+        case FrontendType.sync:
+            if copyIn { return }  // ignored by PostgreSQL during COPY FROM STDIN
+            pendingSyncs += 1
+            unsynced = false
+            syncsSinceExecute += 1
+        case FrontendType.execute:
+            unsynced = true
+            syncsSinceExecute = 0
+        case FrontendType.parse, FrontendType.bind, FrontendType.describe, FrontendType.close:
+            unsynced = true
+        case FrontendType.copyDone, FrontendType.copyFail:
+            copyIn = false
+        default:
+            break  // Flush, CopyData: no effect on who owes what
+        }
+    }
+}
+
 /// Frontend message type bytes the session looks at.
 public enum FrontendType {
     public static let query = UInt8(ascii: "Q")
     public static let sync = UInt8(ascii: "S")
     public static let functionCall = UInt8(ascii: "F")
     public static let terminate = UInt8(ascii: "X")
+    public static let parse = UInt8(ascii: "P")
+    public static let bind = UInt8(ascii: "B")
+    public static let describe = UInt8(ascii: "D")
+    public static let execute = UInt8(ascii: "E")
+    public static let close = UInt8(ascii: "C")
+    public static let copyDone = UInt8(ascii: "c")
+    public static let copyFail = UInt8(ascii: "f")
 
     /// Query, Sync and FunctionCall are each answered by exactly one ReadyForQuery.
     @inline(__always)

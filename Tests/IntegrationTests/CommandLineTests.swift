@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+
+/// The `spillway` executable as an operator runs it.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct CommandLineTests {
+    /// The debug build of the executable next to the test bundle.
+    static var binary: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/spillway").path
+    }
+
+    /// A bad value exits 2 with file, line, key and what is allowed — no stack trace.
+    @Test func badConfigValueExitsTwoNamingFileLineAndKey() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/bad.ini"
+        try "[pgbouncer]\nlisten_port = 6432\npool_mode = sessoin\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try await Shell.run(Self.binary, [path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(path):3: pool_mode: expected one of session, transaction, statement, got 'sessoin'"),
+                "\(result.stderr)")
+        let missing = try await Shell.run(Self.binary, ["run", "\(directory)/missing.ini"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("missing.ini"), "\(missing.stderr)")
+    }
+
+    /// `spillway CONFIG` serves psql, and SIGTERM stops it with status 0.
+    @Test func binaryServesAndStopsOnSigterm() async throws {
+        let cluster = try TestCluster.info()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let secret = try await TestCluster.storedSecret(TestCluster.scramUser)
+        try "\"\(TestCluster.scramUser)\" \"\(secret)\"\n".write(
+            toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
+        let port = Int.random(in: 20_000..<30_000)
+        try """
+            [databases]
+            \(TestCluster.database) = host=127.0.0.1 port=\(cluster.port)
+            [pgbouncer]
+            listen_addr = 127.0.0.1
+            listen_port = \(port)
+            unix_socket_dir = \(directory)
+            auth_type = scram-sha-256
+            auth_file = \(directory)/userlist.txt
+            pool_mode = transaction
+            """.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["\(directory)/spillway.ini"]
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try await eventually("spillway listens on \(port)") {
+            FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)")
+        }
+        let result = try await Shell.run(
+            "\(cluster.bin)/psql",
+            ["-X", "-At", "host=127.0.0.1 port=\(port) dbname=\(TestCluster.database) user=\(TestCluster.scramUser)",
+             "-c", "select 'through the binary'"],
+            environment: ["PGPASSWORD": TestCluster.scramPassword])
+        #expect(result.stdout == "through the binary\n", "\(result.stderr)")
+        kill(process.processIdentifier, SIGTERM)
+        try await eventually("spillway exits after SIGTERM") { !process.isRunning }
+        #expect(process.terminationStatus == 0)
+    }
+}

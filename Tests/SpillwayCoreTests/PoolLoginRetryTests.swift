@@ -1,0 +1,74 @@
+import Testing
+
+@testable import SpillwayCore
+
+/// server_login_retry and stale reports: the pool does not storm PostgreSQL nor trust late events.
+@Suite struct PoolLoginRetryTests {
+    let t0 = ContinuousClock.now
+    let key = PoolKey(database: "app", user: "alice")
+
+    private func makePool(retry: Duration = .seconds(15)) -> PoolStateMachine {
+        let counter = Counter()
+        return PoolStateMachine(
+            key: key, limits: .init(poolSize: 4, loginRetry: retry), loops: 1, nextServer: { counter.next() })
+    }
+
+    private func tag(_ n: UInt64) -> ClientTag { ClientTag(client: ClientID(n), loop: 0, application: "app") }
+
+    /// After a failed login the waiter is failed, new clients are refused at once during server_login_retry,
+    /// and the first client after it opens a server again.
+    @Test func failedLoginPausesOpeningForLoginRetry() {
+        var pool = makePool()
+        guard case .openAndWait(let s1, _) = pool.acquire(tag(1), now: t0, capacity: 10) else {
+            Issue.record("expected an open")
+            return
+        }
+        let loss = pool.serverLost(s1, loginFailed: true, now: t0 + .seconds(1), capacity: 10)
+        #expect(loss.failed == [tag(1)])
+        #expect(loss.open == nil)
+        #expect(pool.acquire(tag(2), now: t0 + .seconds(5), capacity: 10) == .refuse)
+        #expect(pool.maintain(now: t0 + .seconds(5), capacity: 10).open.isEmpty)
+        guard case .openAndWait = pool.acquire(tag(3), now: t0 + .seconds(17), capacity: 10) else {
+            Issue.record("no server opened after server_login_retry")
+            return
+        }
+    }
+
+    /// Waiters kept through a retry pause get a server from upkeep once the pause ends.
+    @Test func upkeepOpensForWaitersAfterThePause() {
+        var pool = makePool()
+        guard case .openAndWait(let s1, _) = pool.acquire(tag(1), now: t0, capacity: 10),
+              case .openAndWait(let s2, _) = pool.acquire(tag(2), now: t0, capacity: 10)
+        else {
+            Issue.record("expected two opens")
+            return
+        }
+        _ = pool.serverLost(s1, loginFailed: true, now: t0, capacity: 10)  // s2 still coming: one waiter kept
+        #expect(pool.waitingCount == 1)
+        _ = pool.serverLost(s2, loginFailed: false, now: t0 + .seconds(1), capacity: 10)
+        #expect(pool.maintain(now: t0 + .seconds(2), capacity: 10).open.isEmpty)
+        #expect(pool.maintain(now: t0 + .seconds(16), capacity: 10).open.count == 1)
+    }
+
+    /// A release of a server that is not assigned, or a second ready report, changes nothing.
+    @Test func staleReleaseAndReadyAreIgnored() {
+        var pool = makePool(retry: .zero)
+        guard case .openAndWait(let s1, _) = pool.acquire(tag(1), now: t0, capacity: 10) else { return }
+        #expect(pool.serverReady(s1, now: t0) == .assign(s1, to: tag(1)))
+        #expect(pool.serverReady(s1, now: t0) == .idle)
+        #expect(pool.release(s1, needsReset: false, now: t0, capacity: 10) == .idle)
+        #expect(pool.release(s1, needsReset: false, now: t0, capacity: 10) == .idle)
+        #expect(pool.idleCount == 1, "a double release must not list the server twice")
+        #expect(pool.acquire(tag(2), now: t0, capacity: 10) == .assign(s1))
+        #expect(pool.acquire(tag(3), now: t0, capacity: 10) != .assign(s1))
+    }
+}
+
+/// Hands out 1, 2, 3 … as server IDs.
+private final class Counter: @unchecked Sendable {
+    private var value: UInt64 = 0
+    func next() -> ServerID {
+        value += 1
+        return ServerID(value)
+    }
+}
