@@ -431,13 +431,16 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         waitTimer?.cancel()
         let code = failure.serverError?.code ?? .connectionFailure
         let message = failure.serverError?.message ?? failure.message
+        let detail = failure.retryPaused
+            ? "Spillway's last login to the server failed; it tries again after server_login_retry."
+            : (failure.serverError == nil ? nil : "Spillway could not log in to the server.")
         switch phase {
         case .fetchingParameters:
-            fatal(code, message, detail: failure.serverError == nil ? nil : "Spillway could not log in to the server.")
+            fatal(code, message, detail: detail)
         case .ready:
             guard case .waiting = session.state else { return }
             session.acquireFailed()
-            answerHeld(with: ErrorResponse(severity: .error, code: code, message: message))
+            answerHeld(with: ErrorResponse(severity: .error, code: code, message: message, detail: detail))
             setReading(true)
         default:
             break

@@ -146,7 +146,7 @@ final class PoolExecutor: @unchecked Sendable {
         switch action {
         case .refuse:
             var failure = failure ?? ServerFailure(message: "no server available for pool \(key)")
-            failure.message = "server login has been failing, not retrying before server_login_retry: \(failure.message)"
+            failure.retryPaused = true
             client.acquireFailed(failure)
         case .assign(let id):
             deliver(id, to: tag.client)

@@ -85,7 +85,7 @@ enum Shell {
         let executable: Executable = path.contains("/") ? .path(FilePath(path)) : .name(path)
         let result = try await Subprocess.run(
             executable, arguments: Arguments(arguments), environment: .inherit.updating(updates),
-            output: .string(limit: 4 << 20), error: .string(limit: 4 << 20))
+            output: .string(limit: 64 << 20), error: .string(limit: 4 << 20))
         let status: Int32
         switch result.terminationStatus {
         case .exited(let code): status = Int32(code)
