@@ -51,7 +51,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private var tag: ClientTag
     private var admitted = false
     private var wroteToServer = false
-    private var waitTimer: Scheduled<Void>?
+    /// Bytes of `held`: bounded by pausing reads.
+    private var heldBytes = 0
     private var loginTimer: Scheduled<Void>?
     private let connectedAt = ContinuousClock.now
     private var remote = "unknown"
@@ -73,6 +74,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     static let loginMessageLimit = 65_536
+    static let heldBytesLimit = 1 << 20
 
     /// Runs `body` on the client's loop: now if already there.
     func onLoop(_ body: @escaping @Sendable () -> Void) {
@@ -138,7 +140,6 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     func channelInactive(context: ChannelHandlerContext) {
         let previous = phase
         phase = .closed
-        waitTimer?.cancel()
         loginTimer?.cancel()
         switch previous {
         case .fetchingParameters:
@@ -291,7 +292,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             checkDelay: settings.serverCheckQuery.isEmpty ? nil : .seconds(settings.serverCheckDelay),
             idleTimeout: settings.serverIdleTimeout > 0 ? .seconds(settings.serverIdleTimeout) : nil,
             lifetime: settings.serverLifetime > 0 ? .seconds(settings.serverLifetime) : nil,
-            loginRetry: .seconds(settings.serverLoginRetry))
+            loginRetry: .seconds(settings.serverLoginRetry),
+            queryWaitTimeout: settings.queryWaitTimeout > 0 ? .seconds(settings.queryWaitTimeout) : nil)
         let target = ServerTarget(database: database, user: serverUser)
         let parameters = executor.preparePool(key, target: target, credentials: credentials, limits: limits)
         cancelKey = executor.register(self)
@@ -299,6 +301,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             finishLogin(serverParameters: parameters)
         } else {
             phase = .fetchingParameters
+            setReading(false)  // nothing is expected from the client until its login completes
             waitForServer(key)
         }
     }
@@ -378,9 +381,13 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             wroteToServer = true
         case .holdAndAcquire:
             held.append(frame)
+            heldBytes += frame.bytes.readableBytes
             if let pool { waitForServer(pool) }
         case .hold:
             held.append(frame)
+            heldBytes += frame.bytes.readableBytes
+            // Held messages live in Spillway's memory: past a bound, let them wait in the socket instead.
+            if heldBytes > Self.heldBytesLimit { setReading(false) }
         case .terminate:
             phase = .closed
             releaseOnClose()
@@ -399,8 +406,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         switch (phase, result) {
         case (.fetchingParameters, .success(let info)):
-            waitTimer?.cancel()
-            executor.release(server, from: self, statements: [])
+                executor.release(server, from: self, statements: [])
             setReading(true)
             finishLogin(serverParameters: info.reported ?? [])
         case (.ready, .success):
@@ -408,8 +414,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 executor.release(server, from: self, statements: [])
                 return
             }
-            waitTimer?.cancel()
-            session.serverAssigned(server.id)
+                session.serverAssigned(server.id)
             linkedServer = server
             for frame in held {
                 server.write(frame.bytes)
@@ -417,7 +422,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             }
             held.removeAll(keepingCapacity: true)
             server.flush()
-            setReading(true)
+            resumeIfPaused()
         case (_, .failure(let failure)):
             server.close()
             acquireFailed(failure)
@@ -428,7 +433,6 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
     /// No server could be had for this client.
     func acquireFailed(_ failure: ServerFailure) {
-        waitTimer?.cancel()
         let code = failure.serverError?.code ?? .connectionFailure
         let message = failure.serverError?.message ?? failure.message
         let detail = failure.retryPaused
@@ -441,14 +445,19 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             guard case .waiting = session.state else { return }
             session.acquireFailed()
             answerHeld(with: ErrorResponse(severity: .error, code: code, message: message, detail: detail))
-            setReading(true)
         default:
             break
         }
     }
 
+    private func resumeIfPaused() {
+        if heldBytes > Self.heldBytesLimit { setReading(true) }
+        heldBytes = 0
+    }
+
     /// Answers held messages with one error and a ReadyForQuery for each that expected one.
     private func answerHeld(with error: ErrorResponse) {
+        defer { resumeIfPaused() }
         guard let context else { return }
         // One ReadyForQuery for each held message that expected one; an unsynced batch gets the error alone
         // and its coming Sync is answered by whichever server serves it.
@@ -460,18 +469,16 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 
-    /// Asks the pool for a server; the client stops reading meanwhile (its messages wait in PostgreSQL's
-    /// socket buffers, not in Spillway's memory).
+    /// Asks the pool for a server.
     private func waitForServer(_ key: PoolKey) {
-        startWaitTimer()
-        setReading(false)
         executor.acquire(self, key: key, tag: tag, wanted: wantedParameters)
     }
 
     /// Stops or resumes reading the client's socket (on the client's loop).
     func setReading(_ reading: Bool) {
-        context?.channel.setOption(ChannelOptions.autoRead, value: reading).whenFailure { _ in }
-        if reading { context?.read() }
+        guard let context, let options = context.channel.syncOptions else { return }
+        try? options.setOption(ChannelOptions.autoRead, value: reading)
+        if reading { context.read() }
     }
 
     /// True while the client waits for the server whose ParameterStatus set completes its login.
@@ -480,29 +487,20 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         return false
     }
 
-    private func startWaitTimer() {
+    /// The pool gave up on finding a server within query_wait_timeout (it already left the queue).
+    func waitTimedOut() {
         let timeout = runtime.settings.queryWaitTimeout
-        guard timeout > 0 else { return }
-        waitTimer?.cancel()
-        waitTimer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { [self] in
-            waitTimedOut(after: timeout)
-        }
-    }
-
-    private func waitTimedOut(after timeout: Double) {
-        guard let pool, executor.cancelWait(id, key: pool) else { return }
         let error = ErrorResponse(
             severity: .error, code: .queryCanceled, message: "canceling query due to query_wait_timeout",
-            detail: "The client waited \(timeout) s for a server of pool \(pool) and none became free.",
-            hint: "Raise the pool size or query_wait_timeout, or find what holds the servers (SHOW POOLS).")
-        logger.warning("client waited too long for a server", metadata: ["pool": "\(pool)", "waited_s": "\(timeout)"])
+            detail: "The client waited \(timeout) s for a server of pool \(pool.map { "\($0)" } ?? "?") and none became free.",
+            hint: "Raise the pool size or query_wait_timeout, or find what holds the servers.")
         switch phase {
         case .fetchingParameters:
             fatal(.queryCanceled, "canceling login due to query_wait_timeout", detail: error.detail)
         case .ready:
+            guard case .waiting = session.state else { return }
             session.acquireFailed()
             answerHeld(with: error)
-            setReading(true)
         default:
             break
         }

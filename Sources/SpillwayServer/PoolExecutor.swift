@@ -20,6 +20,9 @@ final class PoolExecutor: @unchecked Sendable {
         var checkQuery: String?
         /// Why the last server login failed, for clients refused during server_login_retry.
         var lastLoginFailure: ServerFailure?
+        /// max_db_connections / max_user_connections that apply to this pool (0 = none), read once.
+        var databaseLimit: Int
+        var userLimit: Int
     }
 
     private struct State {
@@ -110,7 +113,10 @@ final class PoolExecutor: @unchecked Sendable {
     func preparePool(_ key: PoolKey, target: ServerTarget, credentials: ServerCredentials, limits: PoolStateMachine.Limits)
         -> [(name: String, value: String)]?
     {
-        let checkQuery = config.settings.serverCheckQuery
+        let runtime = config
+        let checkQuery = runtime.settings.serverCheckQuery
+        let databaseLimit = runtime.databaseMaxConnections(key.database)
+        let userLimit = runtime.config.maxUserConnections(user: key.user)
         return state.withLockedValue { state in
             if var entry = state.pools[key] {
                 if credentials != .none { entry.credentials = credentials }
@@ -122,7 +128,7 @@ final class PoolExecutor: @unchecked Sendable {
                 key: key, limits: limits, loops: loops.count, nextServer: { [self] in nextServerID() })
             state.pools[key] = PoolEntry(
                 machine: machine, target: target, credentials: credentials, parameters: nil,
-                checkQuery: checkQuery.isEmpty ? nil : checkQuery)
+                checkQuery: checkQuery.isEmpty ? nil : checkQuery, databaseLimit: databaseLimit, userLimit: userLimit)
             return nil
         }
     }
@@ -344,16 +350,15 @@ final class PoolExecutor: @unchecked Sendable {
 
     /// Servers the other budgets (max_db_connections, max_user_connections) still allow for `key`.
     private func capacity(for key: PoolKey, in state: State) -> Int {
+        guard let entry = state.pools[key] else { return 0 }
         var remaining = Int.max
-        let dbLimit = config.databaseMaxConnections(key.database)
-        if dbLimit > 0 {
+        if entry.databaseLimit > 0 {
             let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.database == key.database ? $1.machine.serverCount : 0) }
-            remaining = min(remaining, dbLimit - used)
+            remaining = min(remaining, entry.databaseLimit - used)
         }
-        let userLimit = config.config.maxUserConnections(user: key.user)
-        if userLimit > 0 {
+        if entry.userLimit > 0 {
             let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.user == key.user ? $1.machine.serverCount : 0) }
-            remaining = min(remaining, userLimit - used)
+            remaining = min(remaining, entry.userLimit - used)
         }
         return remaining
     }
@@ -384,22 +389,32 @@ final class PoolExecutor: @unchecked Sendable {
     /// Closes idle servers past their timeouts and opens servers up to min_pool_size.
     func maintain() {
         let now = ContinuousClock.now
-        let (close, open) = state.withLockedValue { state -> ([ServerConnection], [OpenWork]) in
+        let (close, open, timedOut) = state.withLockedValue {
+            state -> ([ServerConnection], [OpenWork], [(ClientConnection, PoolKey)]) in
             var close: [ServerConnection] = []
             var open: [OpenWork] = []
+            var timedOut: [(ClientConnection, PoolKey)] = []
             for key in Array(state.pools.keys) {
                 guard var entry = state.pools[key] else { continue }
-                let result = entry.machine.maintain(now: now, capacity: capacity(for: key, in: state))
+                let upkeep = entry.machine.maintain(now: now, capacity: capacity(for: key, in: state))
                 state.pools[key] = entry
-                for id in result.close { if let s = state.servers.removeValue(forKey: id) { close.append(s) } }
-                for request in result.open {
+                for id in upkeep.close { if let s = state.servers.removeValue(forKey: id) { close.append(s) } }
+                for request in upkeep.open {
                     open.append(makeServer(request.server, loop: request.loop, entry: entry, key: key, state: &state))
                 }
+                for tag in upkeep.timedOut {
+                    state.wanted[tag.client] = nil
+                    if let client = state.clients[tag.client] { timedOut.append((client, key)) }
+                }
             }
-            return (close, open)
+            return (close, open, timedOut)
         }
         for server in close { server.close() }
         for work in open { self.open(work) }
+        for (client, key) in timedOut {
+            logger.warning("client waited too long for a server", metadata: ["client": "\(client.id)", "pool": "\(key)"])
+            client.onLoop { client.waitTimedOut() }
+        }
     }
 
     /// Closes every server connection (shutdown).

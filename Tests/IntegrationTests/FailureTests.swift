@@ -43,3 +43,31 @@ struct FailureTests {
         #expect(after.stdout == "pool still works\n")
     }
 }
+
+/// query_wait_timeout: a client that cannot get a server is answered, not left hanging.
+@Suite(.timeLimit(.minutes(1)))
+struct QueryWaitTimeoutTests {
+    /// Pool of one held by an open transaction: a second client's query gets 57014 after the timeout and
+    /// keeps its connection; once the holder commits, the second client's next query runs.
+    @Test func waiterGets57014AndKeepsItsConnection() async throws {
+        let spillway = try await SpillwayUnderTest.start(settings: ["default_pool_size = 1", "query_wait_timeout = 2"])
+        defer { Task { await spillway.stop() } }
+        let holder = try await spillway.connect()
+        _ = try await holder.query("begin", logger: .init(label: "t")).collect()
+        let waiter = try await spillway.connect()
+        let started = ContinuousClock.now
+        do {
+            _ = try await waiter.query("select 1", logger: .init(label: "t")).collect()
+            Issue.record("the query ran although the only server was held")
+        } catch {
+            #expect(sqlState(of: error) == "57014", "\(String(reflecting: error))")
+        }
+        let waited = ContinuousClock.now - started
+        #expect(waited >= .seconds(2) && waited < .seconds(5), "waited \(waited)")
+        _ = try await holder.query("commit", logger: .init(label: "t")).collect()
+        let rows = try await waiter.query("select 7::int8", logger: .init(label: "t"))
+        for try await value in rows.decode(Int.self) { #expect(value == 7) }
+        try await holder.close()
+        try await waiter.close()
+    }
+}

@@ -72,3 +72,52 @@ private final class Counter: @unchecked Sendable {
         return ServerID(value)
     }
 }
+
+/// Loop affinity: a released server prefers a waiter on its own event loop, within a small window.
+@Suite struct PoolLoopAffinityTests {
+    let t0 = ContinuousClock.now
+
+    private func tag(_ n: UInt64, loop: Int) -> ClientTag { ClientTag(client: ClientID(n), loop: loop, application: "a") }
+
+    private func fullPool() -> (PoolStateMachine, ServerID) {
+        let counter = Counter()
+        var pool = PoolStateMachine(
+            key: PoolKey(database: "app", user: "u"), limits: .init(poolSize: 1, loopAffinityWindow: .milliseconds(2)),
+            loops: 2, nextServer: { counter.next() })
+        guard case .openAndWait(let s1, _) = pool.acquire(tag(1, loop: 0), now: t0, capacity: 10) else {
+            preconditionFailure("expected an open")
+        }
+        _ = pool.serverReady(s1, now: t0)
+        return (pool, s1)
+    }
+
+    /// Waiters 1 ms apart: the server on loop 0 goes to the loop-0 waiter although the loop-1 waiter is older.
+    @Test func releasedServerPrefersSameLoopWaiterWithinWindow() {
+        var (pool, s1) = fullPool()
+        _ = pool.acquire(tag(2, loop: 1), now: t0 + .milliseconds(10), capacity: 10)
+        _ = pool.acquire(tag(3, loop: 0), now: t0 + .milliseconds(11), capacity: 10)
+        #expect(pool.release(s1, needsReset: false, now: t0 + .milliseconds(12), capacity: 10) == .assign(s1, to: tag(3, loop: 0)))
+    }
+
+    /// Waiters 5 ms apart: the oldest waiter wins even on the other loop (fairness beats affinity).
+    @Test func oldestWaiterWinsOutsideWindow() {
+        var (pool, s1) = fullPool()
+        _ = pool.acquire(tag(2, loop: 1), now: t0 + .milliseconds(10), capacity: 10)
+        _ = pool.acquire(tag(3, loop: 0), now: t0 + .milliseconds(15), capacity: 10)
+        #expect(pool.release(s1, needsReset: false, now: t0 + .milliseconds(16), capacity: 10) == .assign(s1, to: tag(2, loop: 1)))
+    }
+
+    /// query_wait_timeout: upkeep gives up waiters that waited that long, and only those.
+    @Test func upkeepTimesOutLongWaiters() {
+        let counter = Counter()
+        var pool = PoolStateMachine(
+            key: PoolKey(database: "app", user: "u"), limits: .init(poolSize: 0, queryWaitTimeout: .seconds(30)),
+            loops: 1, nextServer: { counter.next() })
+        _ = pool.acquire(tag(1, loop: 0), now: t0, capacity: 10)
+        _ = pool.acquire(tag(2, loop: 0), now: t0 + .seconds(10), capacity: 10)
+        #expect(pool.maintain(now: t0 + .seconds(29), capacity: 10).timedOut.isEmpty)
+        #expect(pool.maintain(now: t0 + .seconds(30), capacity: 10).timedOut == [tag(1, loop: 0)])
+        #expect(pool.waitingCount == 1)
+        #expect(pool.maintain(now: t0 + .seconds(40), capacity: 10).timedOut == [tag(2, loop: 0)])
+    }
+}

@@ -518,7 +518,7 @@ extension PoolStateMachine {
     func randomEventsKeepPoolInvariants(seed: UInt64) {
         var model = PoolModel(limits: .init(
             poolSize: 4, minPoolSize: 1, checkDelay: .seconds(30), idleTimeout: .seconds(120),
-            lifetime: .seconds(600)))
+            lifetime: .seconds(600), loopAffinityWindow: .zero))  // strict FIFO: the model's rule
         var rng = SplitMix64(seed: seed)
         var now = t0
         for _ in 0..<1_000 {
@@ -719,7 +719,7 @@ private struct PoolModel {
         }
     }
 
-    mutating func maintained(_ result: (close: [ServerID], open: [PoolStateMachine.OpenRequest])) {
+    mutating func maintained(_ result: PoolStateMachine.Upkeep) {
         for id in result.close {
             #expect(idle.remove(id) != nil, "maintenance closed \(id), which was not idle")
         }

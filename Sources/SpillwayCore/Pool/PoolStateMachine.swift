@@ -39,10 +39,18 @@ public struct PoolStateMachine: Sendable {
         public var lifetime: Duration?
         /// After a failed login, no new server is opened for this long (server_login_retry).
         public var loginRetry: Duration
+        /// A client waiting longer than this is given up (query_wait_timeout); nil: waits forever.
+        public var queryWaitTimeout: Duration?
+        /// A released server goes to a waiter on its own event loop rather than the oldest waiter, if that
+        /// waiter came no later than this after the oldest: forwarding then never crosses threads.
+        public var loopAffinityWindow: Duration
         public init(
             poolSize: Int, minPoolSize: Int = 0, checkDelay: Duration? = nil, idleTimeout: Duration? = nil,
-            lifetime: Duration? = nil, loginRetry: Duration = .zero
+            lifetime: Duration? = nil, loginRetry: Duration = .zero, queryWaitTimeout: Duration? = nil,
+            loopAffinityWindow: Duration = .milliseconds(2)
         ) {
+            self.queryWaitTimeout = queryWaitTimeout
+            self.loopAffinityWindow = loopAffinityWindow
             self.loginRetry = loginRetry
             self.poolSize = poolSize
             self.minPoolSize = minPoolSize
@@ -173,7 +181,7 @@ public struct PoolStateMachine: Sendable {
             servers[id] = server
             return .assign(id, to: tag)
         }
-        guard let waiter = waiters.popFirst() else {
+        guard let waiter = waiters.popFirst(preferring: server.loop, within: limits.loopAffinityWindow) else {
             server.state = .idle(since: now)
             servers[id] = server
             idleByLoop[server.loop].append(id)
@@ -243,7 +251,17 @@ public struct PoolStateMachine: Sendable {
 
     /// Periodic upkeep: idle servers past `server_idle_timeout` or `server_lifetime` to close (keeping
     /// `min_pool_size`), and servers to open to reach `min_pool_size`.
-    public mutating func maintain(now: ContinuousClock.Instant, capacity: Int) -> (close: [ServerID], open: [OpenRequest]) {
+    /// What periodic upkeep decided.
+    public struct Upkeep: Sendable, Equatable {
+        /// Idle servers to close.
+        public var close: [ServerID] = []
+        /// Servers to open.
+        public var open: [OpenRequest] = []
+        /// Waiters given up after query_wait_timeout: answer each with an error.
+        public var timedOut: [ClientTag] = []
+    }
+
+    public mutating func maintain(now: ContinuousClock.Instant, capacity: Int) -> Upkeep {
         var close: [ServerID] = []
         for loop in idleByLoop.indices {
             var kept: [ServerID] = []
@@ -262,7 +280,11 @@ public struct PoolStateMachine: Sendable {
         }
         var open: [OpenRequest] = []
         var budget = capacity
-        if let until = loginRetryUntil, now < until { return (close, []) }
+        var timedOut: [ClientTag] = []
+        if let timeout = limits.queryWaitTimeout, let oldest = waiters.waiting.first, now - oldest.since >= timeout {
+            timedOut = waiters.removeAll(waitingSince: now - timeout).map(\.tag)
+        }
+        if let until = loginRetryUntil, now < until { return Upkeep(close: close, open: [], timedOut: timedOut) }
         while servers.count < min(limits.minPoolSize, limits.poolSize), budget > 0 {
             let id = nextServer()
             let loop = servers.count % idleByLoop.count
@@ -275,7 +297,7 @@ public struct PoolStateMachine: Sendable {
             open.append(request)
             budget -= 1
         }
-        return (close, open)
+        return Upkeep(close: close, open: open, timedOut: timedOut)
     }
 
     /// Removes every waiter (pool shutting down or database removed).

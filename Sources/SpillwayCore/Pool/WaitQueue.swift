@@ -32,6 +32,38 @@ public struct WaitQueue: Sendable {
         return entry
     }
 
+    /// Removes and returns the oldest waiter on `loop` among those that started waiting no later than
+    /// `window` after the oldest; else the oldest.
+    public mutating func popFirst(preferring loop: Int, within window: Duration) -> Entry? {
+        guard head < entries.count else { return nil }
+        let oldest = entries[head]
+        if oldest.tag.loop == loop || window <= .zero { return popFirst() }
+        var index = head + 1
+        while index < entries.count, entries[index].since - oldest.since <= window {
+            if entries[index].tag.loop == loop { return entries.remove(at: index) }
+            index += 1
+        }
+        return popFirst()
+    }
+
+    /// Removes and returns every waiter that started waiting at or before `instant`, oldest first.
+    public mutating func removeAll(waitingSince instant: ContinuousClock.Instant) -> [Entry] {
+        var removed: [Entry] = []
+        while head < entries.count, entries[head].since <= instant {
+            removed.append(entries[head])
+            head += 1
+        }
+        // Later entries can be older only through requeueing at the front; sweep them too.
+        let late = entries[head...].filter { $0.since <= instant }
+        if !late.isEmpty {
+            removed += late
+            entries = Array(entries[head...].filter { $0.since > instant })
+            head = 0
+        }
+        compactIfSparse()
+        return removed
+    }
+
     /// Removes the waiter for `client`; false when it was not waiting.
     @discardableResult
     public mutating func remove(_ client: ClientID) -> Bool {

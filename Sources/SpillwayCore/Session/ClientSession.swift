@@ -114,11 +114,11 @@ public struct ClientSession: Sendable {
     }
 
     /// A message of type `type` arrived from the client.
-    public mutating func clientMessage(_ type: UInt8, now: ContinuousClock.Instant) -> ClientMessageAction {
+    public mutating func clientMessage(_ type: UInt8, now: @autoclosure () -> ContinuousClock.Instant) -> ClientMessageAction {
         if type == FrontendType.terminate { return .terminate }
         switch state {
         case .idle:
-            state = .waiting(since: now)
+            state = .waiting(since: now())
             return .holdAndAcquire
         case .waiting, .rejecting, .closed:
             return .hold
