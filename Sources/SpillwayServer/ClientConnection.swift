@@ -365,12 +365,35 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 let step = login.receive(message)
                 advanceLogin(step, login: login, request: request)
             case .ready:
-                guard let frame = try decoder.next() else { return }
-                clientFrame(frame)
+                try forwardClientFrames()
+                return
             default:
                 return  // startup handled elsewhere; while fetching parameters, bytes wait in the decoder
             }
         }
+    }
+
+    /// The forwarding path: frames the session forwards leave in one slice per read (headers read, bodies
+    /// untouched); only frames to hold or act on are cut out one by one.
+    private func forwardClientFrames() throws(WireError) {
+        while case .ready = phase, let header = try decoder.peek() {
+            if case .linked = session.state, header.type != FrontendType.terminate {
+                _ = session.clientMessage(header.type, now: ContinuousClock.now)
+                decoder.extendRun(header)
+                continue
+            }
+            flushRunToServer()
+            guard let frame = try decoder.next() else { return }
+            clientFrame(frame)
+        }
+        flushRunToServer()
+    }
+
+    @inline(__always)
+    private func flushRunToServer() {
+        guard let run = decoder.takeRun() else { return }
+        linkedServer!.write(run)
+        wroteToServer = true
     }
 
     @inline(__always)
@@ -507,6 +530,47 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     // MARK: Frames from the server
+
+    /// Same-loop fast path: forwards what the linked server's decoder holds, in slices, until it runs out or the
+    /// server is released. Returns with the decoder positioned after the last frame handled.
+    func forwardServerFrames(_ serverDecoder: inout FrameDecoder, from server: ServerConnection) throws(WireError) {
+        guard let context else { return }
+        while linkedServer === server, let header = try serverDecoder.peek() {
+            switch header.type {
+            case BackendType.readyForQuery:
+                guard let status = header.readyForQueryStatus else {
+                    serverDecoder.extendRun(header)
+                    continue
+                }
+                switch session.readyForQuery(status) {
+                case .forward:
+                    serverDecoder.extendRun(header)
+                case .forwardAndRelease:
+                    serverDecoder.extendRun(header)
+                    if let run = serverDecoder.takeRun() { context.writeAndFlush(wrapOutboundOut(run), promise: nil) }
+                    linkedServer = nil
+                    let settings = runtime.settings
+                    let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
+                    executor.release(server, from: self, statements: reset ? [settings.serverResetQuery] : [])
+                    return
+                case .rejectTransaction:
+                    if let run = serverDecoder.takeRun() { context.write(wrapOutboundOut(run), promise: nil) }
+                    _ = try serverDecoder.next()  // the 'Z' is not forwarded
+                    rejectTransaction()
+                    return
+                }
+            case BackendType.errorResponse, BackendType.parameterStatus, BackendType.copyInResponse,
+                BackendType.copyBothResponse:
+                if let run = serverDecoder.takeRun() { context.write(wrapOutboundOut(run), promise: nil) }
+                guard let frame = try serverDecoder.next() else { return }
+                if header.type == BackendType.parameterStatus { server.noteParameterStatus(frame) }
+                receiveFromServer(frame)
+            default:
+                serverDecoder.extendRun(header)
+            }
+        }
+        if let run = serverDecoder.takeRun() { context.write(wrapOutboundOut(run), promise: nil) }
+    }
 
     /// A frame from the linked server (on the client's loop).
     @inline(__always)

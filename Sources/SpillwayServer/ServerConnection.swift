@@ -244,6 +244,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         decoder.append(unwrapInboundIn(data))
         do {
+            // Fast path: a client on this loop takes the bytes straight from the decoder, in slices.
+            if case .forwarding(let client) = phase, client.loop === loop {
+                try client.forwardServerFrames(&decoder, from: self)
+            }
             while let frame = try decoder.next() {
                 handle(frame, context: context)
             }
@@ -401,7 +405,8 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func noteParameterStatus(_ frame: Frame) {
+    /// Records a ParameterStatus the server sent (on the server's loop).
+    func noteParameterStatus(_ frame: Frame) {
         guard case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) else { return }
         tracked.set(name, value)
         if let index = reported.firstIndex(where: { $0.name == name }) {

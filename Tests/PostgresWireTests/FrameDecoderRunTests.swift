@@ -1,0 +1,56 @@
+import NIOCore
+import Testing
+
+@testable import PostgresWire
+
+/// Runs: several whole frames leave as one slice of the received bytes.
+@Suite struct FrameDecoderRunTests {
+    private func message(_ type: Character, _ body: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(ascii: type.unicodeScalars.first!)]
+        let length = Int32(4 + body.count)
+        withUnsafeBytes(of: length.bigEndian) { bytes += $0 }
+        return bytes + body
+    }
+
+    /// Three frames in one read are peeked one by one and taken as one slice sharing the read's storage.
+    @Test func runOfWholeFramesIsOneSliceWithoutCopy() throws {
+        let bytes = message("T", [1, 2, 3]) + message("D", [4]) + message("Z", [UInt8(ascii: "I")])
+        let incoming = ByteBuffer(bytes: bytes)
+        var decoder = FrameDecoder()
+        decoder.append(incoming)
+        var types: [UInt8] = []
+        while let header = try decoder.peek() {
+            types.append(header.type)
+            decoder.extendRun(header)
+        }
+        #expect(types == [UInt8(ascii: "T"), UInt8(ascii: "D"), UInt8(ascii: "Z")])
+        let run = try #require(decoder.takeRun())
+        #expect(Array(run.readableBytesView) == bytes)
+        let same = run.withUnsafeReadableBytes { r in incoming.withUnsafeReadableBytes { i in r.baseAddress == i.baseAddress } }
+        #expect(same, "the run was copied")
+        #expect(decoder.bufferedBytes == 0)
+        #expect(decoder.takeRun() == nil)
+    }
+
+    /// ReadyForQuery's status is visible in the peeked header; a partial frame ends the run.
+    @Test func peekShowsReadyForQueryStatusAndStopsAtPartialFrame() throws {
+        let whole = message("Z", [UInt8(ascii: "T")])
+        let partial = Array(message("D", [9, 9, 9]).prefix(6))
+        var decoder = FrameDecoder()
+        decoder.append(ByteBuffer(bytes: whole + partial))
+        let header = try #require(try decoder.peek())
+        #expect(header.readyForQueryStatus == .inTransaction)
+        decoder.extendRun(header)
+        #expect(try decoder.peek() == nil)
+        #expect(decoder.takeRun()?.readableBytes == 6)
+        decoder.append(ByteBuffer(bytes: Array(message("D", [9, 9, 9]).dropFirst(6))))
+        #expect(try decoder.next()?.type == UInt8(ascii: "D"))
+    }
+
+    /// peek validates lengths like next(): a zero length throws before anything is taken.
+    @Test func peekRejectsInvalidLength() {
+        var decoder = FrameDecoder()
+        decoder.append(ByteBuffer(bytes: [UInt8(ascii: "Q"), 0, 0, 0, 0]))
+        #expect(throws: WireError.invalidLength(0, type: UInt8(ascii: "Q"))) { try decoder.peek() }
+    }
+}
