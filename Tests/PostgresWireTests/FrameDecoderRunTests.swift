@@ -24,12 +24,14 @@ import Testing
             decoder.extendRun(header)
         }
         #expect(types == [UInt8(ascii: "T"), UInt8(ascii: "D"), UInt8(ascii: "Z")])
-        let run = try #require(decoder.takeRun())
+        let taken = decoder.takeRun()
+        let run = try #require(taken)
         #expect(Array(run.readableBytesView) == bytes)
         let same = run.withUnsafeReadableBytes { r in incoming.withUnsafeReadableBytes { i in r.baseAddress == i.baseAddress } }
         #expect(same, "the run was copied")
         #expect(decoder.bufferedBytes == 0)
-        #expect(decoder.takeRun() == nil)
+        let empty = decoder.takeRun()
+        #expect(empty == nil)
     }
 
     /// ReadyForQuery's status is visible in the peeked header; a partial frame ends the run.
@@ -38,19 +40,24 @@ import Testing
         let partial = Array(message("D", [9, 9, 9]).prefix(6))
         var decoder = FrameDecoder()
         decoder.append(ByteBuffer(bytes: whole + partial))
-        let header = try #require(try decoder.peek())
+        let peeked = try decoder.peek()
+        let header = try #require(peeked)
         #expect(header.readyForQueryStatus == .inTransaction)
         decoder.extendRun(header)
-        #expect(try decoder.peek() == nil)
-        #expect(decoder.takeRun()?.readableBytes == 6)
+        let none = try decoder.peek()
+        #expect(none == nil)
+        let run = decoder.takeRun()
+        #expect(run?.readableBytes == 6)
         decoder.append(ByteBuffer(bytes: Array(message("D", [9, 9, 9]).dropFirst(6))))
-        #expect(try decoder.next()?.type == UInt8(ascii: "D"))
+        let next = try decoder.next()
+        #expect(next?.type == UInt8(ascii: "D"))
     }
 
     /// peek validates lengths like next(): a zero length throws before anything is taken.
     @Test func peekRejectsInvalidLength() {
         var decoder = FrameDecoder()
         decoder.append(ByteBuffer(bytes: [UInt8(ascii: "Q"), 0, 0, 0, 0]))
-        #expect(throws: WireError.invalidLength(0, type: UInt8(ascii: "Q"))) { try decoder.peek() }
+        let decoded = decoder
+        #expect(throws: WireError.invalidLength(0, type: UInt8(ascii: "Q"))) { try decoded.peek() }
     }
 }
