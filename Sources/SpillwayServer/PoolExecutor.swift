@@ -42,9 +42,11 @@ final class PoolExecutor: @unchecked Sendable {
     private let ids = NIOLockedValueBox((client: UInt64(0), server: UInt64(0)))
     private let logger: Logger
     private let configBox: NIOLockedValueBox<RuntimeConfig>
+    private let maxPacketSize: Int
 
     init(loops: [EventLoop], config: RuntimeConfig, logger: Logger) {
         self.loops = loops
+        self.maxPacketSize = config.settings.maxPacketSize
         self.configBox = NIOLockedValueBox(config)
         self.logger = logger
     }
@@ -118,11 +120,10 @@ final class PoolExecutor: @unchecked Sendable {
         let databaseLimit = runtime.databaseMaxConnections(key.database)
         let userLimit = runtime.config.maxUserConnections(user: key.user)
         return state.withLockedValue { state in
-            if var entry = state.pools[key] {
-                if credentials != .none { entry.credentials = credentials }
-                entry.machine.limits = limits
-                state.pools[key] = entry
-                return entry.parameters
+            if state.pools[key] != nil {
+                if credentials != .none { state.pools[key]!.credentials = credentials }
+                if state.pools[key]!.machine.limits != limits { state.pools[key]!.machine.limits = limits }
+                return state.pools[key]!.parameters
             }
             let machine = PoolStateMachine(
                 key: key, limits: limits, loops: loops.count, nextServer: { [self] in nextServerID() })
@@ -139,13 +140,15 @@ final class PoolExecutor: @unchecked Sendable {
         let now = ContinuousClock.now
         let (action, toOpen, failure) = state.withLockedValue {
             state -> (PoolStateMachine.AcquireAction, OpenWork?, ServerFailure?) in
-            guard var entry = state.pools[key] else { return (.refuse, nil, nil) }
-            let action = entry.machine.acquire(tag, now: now, capacity: capacity(for: key, in: state))
-            state.pools[key] = entry
-            if case .refuse = action { return (action, nil, entry.lastLoginFailure) }
+            // Mutated in place (never copied out and back): a copy would duplicate the pool's tables.
+            let room = capacity(for: key, in: state)
+            guard let action = state.pools[key]?.machine.acquire(tag, now: now, capacity: room) else {
+                return (.refuse, nil, nil)
+            }
+            if case .refuse = action { return (action, nil, state.pools[key]?.lastLoginFailure) }
             state.wanted[tag.client] = wanted
             if case .openAndWait(let id, let loop) = action {
-                return (action, makeServer(id, loop: loop, entry: entry, key: key, state: &state), nil)
+                return (action, makeServer(id, loop: loop, key: key, state: &state), nil)
             }
             return (action, nil, nil)
         }
@@ -188,11 +191,10 @@ final class PoolExecutor: @unchecked Sendable {
         let now = ContinuousClock.now
         let key = server.key
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
-            guard var entry = state.pools[key] else { return (.idle, nil) }
-            let action = entry.machine.release(
-                server.id, needsReset: !statements.isEmpty, reusable: reusable, now: now,
-                capacity: capacity(for: key, in: state))
-            state.pools[key] = entry
+            let room = capacity(for: key, in: state)
+            guard let action = state.pools[key]?.machine.release(
+                server.id, needsReset: !statements.isEmpty, reusable: reusable, now: now, capacity: room)
+            else { return (.idle, nil) }
             if case .reset = action { state.resets[server.id] = statements }
             return (action, openWork(for: action, key: key, state: &state))
         }
@@ -202,9 +204,7 @@ final class PoolExecutor: @unchecked Sendable {
     private func serverReady(_ id: ServerID, key: PoolKey) {
         let now = ContinuousClock.now
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
-            guard var entry = state.pools[key] else { return (.idle, nil) }
-            let action = entry.machine.serverReady(id, now: now)
-            state.pools[key] = entry
+            guard let action = state.pools[key]?.machine.serverReady(id, now: now) else { return (.idle, nil) }
             return (action, openWork(for: action, key: key, state: &state))
         }
         run(action, key: key, work: work)
@@ -221,13 +221,13 @@ final class PoolExecutor: @unchecked Sendable {
             state -> (PoolStateMachine.LossAction, OpenWork?, [ClientConnection]) in
             state.servers[id] = nil
             state.resets[id] = nil
-            guard var entry = state.pools[key] else { return (.init(), nil, []) }
-            let loss = entry.machine.serverLost(
-                id, loginFailed: failure != nil, now: now, capacity: capacity(for: key, in: state))
-            if let failure { entry.lastLoginFailure = failure }
-            state.pools[key] = entry
+            let room = capacity(for: key, in: state)
+            guard let loss = state.pools[key]?.machine.serverLost(
+                id, loginFailed: failure != nil, now: now, capacity: room)
+            else { return (.init(), nil, []) }
+            if let failure { state.pools[key]?.lastLoginFailure = failure }
             var work: OpenWork?
-            if let open = loss.open { work = makeServer(open.server, loop: open.loop, entry: entry, key: key, state: &state) }
+            if let open = loss.open { work = makeServer(open.server, loop: open.loop, key: key, state: &state) }
             return (loss, work, loss.failed.compactMap { state.clients[$0.client] })
         }
         if let handoff = loss.handoff { run(handoff, key: key, work: nil) }
@@ -245,16 +245,18 @@ final class PoolExecutor: @unchecked Sendable {
     }
 
     private func openWork(for action: PoolStateMachine.HandoffAction, key: PoolKey, state: inout State) -> OpenWork? {
-        guard case .close(_, let open?) = action, let entry = state.pools[key] else { return nil }
-        return makeServer(open.server, loop: open.loop, entry: entry, key: key, state: &state)
+        guard case .close(_, let open?) = action else { return nil }
+        return makeServer(open.server, loop: open.loop, key: key, state: &state)
     }
 
-    private func makeServer(_ id: ServerID, loop: Int, entry: PoolEntry, key: PoolKey, state: inout State) -> OpenWork {
+    private func makeServer(_ id: ServerID, loop: Int, key: PoolKey, state: inout State) -> OpenWork {
+        let target = state.pools[key]!.target
+        let credentials = state.pools[key]!.credentials
         let connection = ServerConnection(
-            id: id, key: key, loop: loops[loop], loopIndex: loop, target: entry.target, executor: self,
-            maxPacketSize: config.settings.maxPacketSize, logger: logger)
+            id: id, key: key, loop: loops[loop], loopIndex: loop, target: target, executor: self,
+            maxPacketSize: maxPacketSize, logger: logger)
         state.servers[id] = connection
-        return OpenWork(server: connection, credentials: entry.credentials)
+        return OpenWork(server: connection, credentials: credentials)
     }
 
     private func open(_ work: OpenWork) {
@@ -350,15 +352,17 @@ final class PoolExecutor: @unchecked Sendable {
 
     /// Servers the other budgets (max_db_connections, max_user_connections) still allow for `key`.
     private func capacity(for key: PoolKey, in state: State) -> Int {
-        guard let entry = state.pools[key] else { return 0 }
-        var remaining = Int.max
-        if entry.databaseLimit > 0 {
-            let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.database == key.database ? $1.machine.serverCount : 0) }
-            remaining = min(remaining, entry.databaseLimit - used)
+        guard let databaseLimit = state.pools[key]?.databaseLimit, let userLimit = state.pools[key]?.userLimit else {
+            return 0
         }
-        if entry.userLimit > 0 {
+        var remaining = Int.max
+        if databaseLimit > 0 {
+            let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.database == key.database ? $1.machine.serverCount : 0) }
+            remaining = min(remaining, databaseLimit - used)
+        }
+        if userLimit > 0 {
             let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.user == key.user ? $1.machine.serverCount : 0) }
-            remaining = min(remaining, entry.userLimit - used)
+            remaining = min(remaining, userLimit - used)
         }
         return remaining
     }
@@ -395,12 +399,11 @@ final class PoolExecutor: @unchecked Sendable {
             var open: [OpenWork] = []
             var timedOut: [(ClientConnection, PoolKey)] = []
             for key in Array(state.pools.keys) {
-                guard var entry = state.pools[key] else { continue }
-                let upkeep = entry.machine.maintain(now: now, capacity: capacity(for: key, in: state))
-                state.pools[key] = entry
+                let room = capacity(for: key, in: state)
+                guard let upkeep = state.pools[key]?.machine.maintain(now: now, capacity: room) else { continue }
                 for id in upkeep.close { if let s = state.servers.removeValue(forKey: id) { close.append(s) } }
                 for request in upkeep.open {
-                    open.append(makeServer(request.server, loop: request.loop, entry: entry, key: key, state: &state))
+                    open.append(makeServer(request.server, loop: request.loop, key: key, state: &state))
                 }
                 for tag in upkeep.timedOut {
                     state.wanted[tag.client] = nil

@@ -355,7 +355,8 @@ public struct PoolStateMachine: Sendable {
 
     /// Opens a server when waiters outnumber servers on their way and the limits allow it.
     private mutating func openIfUseful(loop: Int, capacity: Int, now: ContinuousClock.Instant) -> OpenRequest? {
-        guard waiters.count > connectingCount, servers.count < limits.poolSize, capacity > 0 else { return nil }
+        // Cheap checks first: connectingCount walks the servers.
+        guard servers.count < limits.poolSize, capacity > 0, waiters.count > connectingCount else { return nil }
         if let until = loginRetryUntil, now < until { return nil }
         let id = nextServer()
         servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now)
