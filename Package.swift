@@ -5,7 +5,9 @@ let package = Package(
     name: "spillway",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "spillway", targets: ["spillway"])
+        .executable(name: "spillway", targets: ["spillway"]),
+        .library(name: "PostgresWire", targets: ["PostgresWire"]),
+        .library(name: "SpillwayCore", targets: ["SpillwayCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -45,6 +45,7 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "spillway")
+        raiseOpenFileLimit(logger: logger, clients: config.settings.maxClientConn)
         for warning in config.warnings {
             logger.warning("\(warning.description)")
         }
@@ -87,5 +88,22 @@ final class SignalOnce: @unchecked Sendable {
         continuation = nil
         lock.unlock()
         c?.resume()
+    }
+}
+
+/// Every client and server is a file descriptor: raise the soft limit to the hard one, and warn when even that
+/// cannot hold max_client_conn plus the servers.
+func raiseOpenFileLimit(logger: Logger, clients: Int) {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+    if limit.rlim_cur < limit.rlim_max {
+        var raised = limit
+        raised.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+    }
+    if Int(limit.rlim_cur) < clients + 100 {
+        logger.warning("open file limit is below max_client_conn", metadata: [
+            "limit": "\(limit.rlim_cur)", "max_client_conn": "\(clients)",
+        ])
     }
 }
