@@ -34,7 +34,23 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     let loop: EventLoop
     let loopIndex: Int
     private unowned(unsafe) let executor: PoolExecutor
-    private var logger: Logger
+    private let baseLogger: Logger
+    /// Who the client is, for log lines; kept as plain fields and turned into metadata only when a line is
+    /// written, so an idle client carries no metadata dictionary.
+    private var remoteForLog = "unix"
+    private var userForLog: String?
+    private var databaseForLog: String?
+
+    /// The logger with this client's facts as metadata.
+    private var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "client"] = "\(id)"
+        logger[metadataKey: "remote"] = "\(remoteForLog)"
+        if let userForLog { logger[metadataKey: "user"] = "\(userForLog)" }
+        if let databaseForLog { logger[metadataKey: "db"] = "\(databaseForLog)" }
+        if !tag.application.isEmpty { logger[metadataKey: "app"] = "\(tag.application)" }
+        return logger
+    }
     private let runtime: RuntimeConfig
 
     private var context: ChannelHandlerContext?
@@ -68,9 +84,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         // Until login completes no message needs more than this (PostgreSQL's own cap for auth messages).
         self.decoder = FrameDecoder(maxMessageSize: min(runtime.settings.maxPacketSize, Self.loginMessageLimit))
         self.tag = ClientTag(client: id, loop: loopIndex, application: "")
-        var logger = logger
-        logger[metadataKey: "client"] = "\(id)"
-        self.logger = logger
+        self.baseLogger = logger
     }
 
     static let loginMessageLimit = 65_536
@@ -87,7 +101,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         self.context = context
         if let address = context.remoteAddress {
             remote = address.description
-            logger[metadataKey: "remote"] = "\(address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "unix")"
+            remoteForLog = address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "unix"
         }
         admitted = executor.admitClient()
         let timeout = runtime.settings.clientLoginTimeout
@@ -233,9 +247,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         tag.application = wantedParameters["application_name"].flatMap { $0.isEmpty ? nil : $0 } ?? remote
-        logger[metadataKey: "user"] = "\(user)"
-        logger[metadataKey: "db"] = "\(database)"
-        logger[metadataKey: "app"] = "\(tag.application)"
+        userForLog = user
+        databaseForLog = database
         let request = LoginRequest(user: user, database: database)
         var stored = runtime.storedPassword(user: user)
         if stored == nil, runtime.settings.authType == .trust, runtime.settings.authFile == nil {
