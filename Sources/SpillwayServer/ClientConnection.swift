@@ -471,6 +471,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     func acquireFailed(_ failure: ServerFailure) {
         let code = failure.serverError?.code ?? .connectionFailure
         let message = failure.serverError?.message ?? failure.message
+        if runtime.settings.logPoolerErrors {
+            logger.warning("no server for client", metadata: [
+                "sqlstate": "\(code.rawValue)", "reason": "\(failure.message)",
+            ])
+        }
         let detail = failure.retryPaused
             ? "Spillway's last login to the server failed; it tries again after server_login_retry."
             : (failure.serverError == nil ? nil : "Spillway could not log in to the server.")

@@ -87,8 +87,7 @@ let benchmarks: @Sendable () -> Void = {
     // One inner iteration = one release (with handoff) + one acquire (waits).
     Benchmark("release→handoff + acquire→wait (20 servers, 500 waiting)") { benchmark in
         var now = ContinuousClock.now
-        let (setup, holders) = poolWithActiveServers(now: &now)
-        var pool = setup
+        var (pool, holders) = poolWithActiveServers(now: &now)
         for client in poolSize..<(poolSize + 500) {
             now += .microseconds(10)
             guard case .wait = pool.acquire(tag(client), now: now, capacity: capacity) else {
@@ -99,9 +98,12 @@ let benchmarks: @Sendable () -> Void = {
         // Servers in the order they were assigned, with their holders: released oldest first.
         let order = holders.keys.sorted()
         var holder = order.map { holders[$0]! }
+        holders = [:]
         var next = 0
-        benchmark.startMeasurement()
-        for _ in benchmark.scaledIterations {
+        // Two turns of the queue before measuring, so that its storage has reached its steady-state size.
+        let warmup = 1_000
+        for iteration in 0..<(warmup + benchmark.scaledIterations.count) {
+            if iteration == warmup { benchmark.startMeasurement() }
             now += .microseconds(5)
             let server = order[next]
             guard case .assign(server, let waiter) = pool.release(server, needsReset: false, now: now, capacity: capacity)
