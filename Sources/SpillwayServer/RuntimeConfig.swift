@@ -8,11 +8,14 @@ final class RuntimeConfig: Sendable {
     let config: Config
     let userList: UserList
     let settings: Settings
+    /// auth_file entries classified once, not at every login (a SCRAM secret is base64 to decode).
+    private let passwords: [String: StoredPassword]
 
     init(config: Config, userList: UserList) {
         self.config = config
         self.userList = userList
         self.settings = config.settings
+        self.passwords = userList.passwords.mapValues(StoredPassword.init)
     }
 
     /// max_db_connections for a database alias: the database's own value, else the global one (0 = none).
@@ -22,6 +25,6 @@ final class RuntimeConfig: Sendable {
 
     /// The stored password for a role in auth_file.
     func storedPassword(user: String) -> StoredPassword? {
-        userList.secret(for: user)
+        passwords[user]
     }
 }
