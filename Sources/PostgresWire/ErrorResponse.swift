@@ -133,3 +133,6 @@ public struct ErrorResponse: Sendable, Equatable {
             && zip(lhs.fields, rhs.fields).allSatisfy { $0.type == $1.type && $0.value == $1.value }
     }
 }
+
+/// An ErrorResponse is also what a failed operation throws, so it can travel in `Result` unchanged.
+extension ErrorResponse: Error {}

@@ -73,6 +73,13 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     /// 53300: a connection limit was reached.
     public static let tooManyConnections = SQLState("53300")
 
+    // MARK: Class 42 — Syntax Error or Access Rule Violation
+
+    /// 42601: a command the console (or Spillway) could not parse.
+    public static let syntaxError = SQLState("42601")
+    /// 42501: the user may not run this command (stats_users running an admin command).
+    public static let insufficientPrivilege = SQLState("42501")
+
     // MARK: Class 54 — Program Limit Exceeded
 
     /// 54000: a size limit was exceeded (e.g. max_packet_size).

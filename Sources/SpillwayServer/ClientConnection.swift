@@ -13,6 +13,8 @@ enum ClientPhase {
     case fetchingParameters
     /// Logged in: messages flow through the session.
     case ready
+    /// Logged in to the admin console; `isAdmin`: may run more than SHOW.
+    case console(isAdmin: Bool)
     case closed
 }
 
@@ -132,7 +134,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 startup.append(buffer)
                 phase = .startup(startup)
                 try readStartup()
-            case .authenticating, .fetchingParameters, .ready:
+            case .authenticating, .fetchingParameters, .ready, .console:
                 decoder.append(buffer)
                 try readFrames()
             case .closed:
@@ -226,7 +228,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func begin(_ message: StartupMessage) {
-        guard admitted else {
+        let requestedDatabase = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? message.user ?? ""
+        // The admin console never waits behind application traffic: it is not counted against max_client_conn.
+        let isConsole = AdminConsole.databaseNames.contains(requestedDatabase)
+        guard admitted || isConsole else {
             fatal(.tooManyConnections, "no more connections allowed (max_client_conn)",
                   detail: "Spillway already serves max_client_conn = \(runtime.settings.maxClientConn) clients.")
             return
@@ -285,6 +290,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func authenticated(_ request: LoginRequest, clientKey: [UInt8]?) {
+        if AdminConsole.databaseNames.contains(request.database) {
+            startConsole(request)
+            return
+        }
         let config = runtime.config
         guard let database = config.database(named: request.database) else {
             fatal(.invalidCatalogName, "no such database: \"\(request.database)\"",
@@ -308,8 +317,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             loginRetry: .seconds(settings.serverLoginRetry),
             queryWaitTimeout: settings.queryWaitTimeout > 0 ? .seconds(settings.queryWaitTimeout) : nil)
         let target = ServerTarget(database: database, user: serverUser)
-        let parameters = executor.preparePool(key, target: target, credentials: credentials, limits: limits)
-        cancelKey = executor.register(self)
+        let parameters = executor.preparePool(key, mode: mode, target: target, credentials: credentials, limits: limits)
+        cancelKey = executor.register(self, pool: key)
         if let parameters {
             finishLogin(serverParameters: parameters)
         } else {
@@ -362,6 +371,73 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    // MARK: Admin console
+
+    private func startConsole(_ request: LoginRequest) {
+        let settings = runtime.settings
+        let isAdmin = settings.adminUsers.contains(request.user)
+        guard isAdmin || settings.statsUsers.contains(request.user) else {
+            logger.info("refused admin console login", metadata: ["reason": "not in admin_users or stats_users"])
+            fatal(.invalidAuthorizationSpecification, "not allowed",
+                  hint: "Only users listed in admin_users or stats_users may use the console.")
+            return
+        }
+        guard let context else { return }
+        if admitted {
+            // Counted at accept like any client; the console does not take an application's slot.
+            admitted = false
+            executor.clientConnectionClosed()
+        }
+        cancelKey = executor.register(self, pool: nil)
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        let parameters: [(String, String)] = [
+            ("server_version", "15.0 (spillway \(SpillwayVersion.current))"), ("server_encoding", "UTF8"),
+            ("client_encoding", "UTF8"), ("DateStyle", "ISO, MDY"), ("TimeZone", "UTC"),
+            ("standard_conforming_strings", "on"), ("integer_datetimes", "on"), ("is_superuser", "off"),
+            ("application_name", wantedParameters["application_name"] ?? ""),
+        ]
+        for (name, value) in parameters { BackendMessage.parameterStatus(name: name, value: value).encode(into: &buffer) }
+        BackendMessage.backendKeyData(cancelKey!).encode(into: &buffer)
+        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        phase = .console(isAdmin: isAdmin)
+        loginTimer?.cancel()
+        logger.info("admin console login", metadata: ["admin": "\(isAdmin)"])
+    }
+
+    private func consoleFrame(_ frame: Frame, isAdmin: Bool) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        switch frame.type {
+        case FrontendType.terminate:
+            phase = .closed
+            context.close(promise: nil)
+            return
+        case FrontendType.query:
+            guard case .query(let text)? = try? FrontendMessage(frame: frame) else {
+                fatal(.protocolViolation, "malformed Query message")
+                return
+            }
+            if text.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
+                buffer.writeInteger(UInt8(ascii: "I"))  // EmptyQueryResponse
+                buffer.writeInteger(Int32(4))
+            } else {
+                let console = AdminConsole(executor: executor, runtime: runtime)
+                switch console.execute(text, isAdmin: isAdmin) {
+                case .success(let result): result.encode(into: &buffer)
+                case .failure(let error): error.encode(into: &buffer)
+                }
+            }
+            BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+        case FrontendType.sync:
+            BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+        default:
+            ErrorResponse(severity: .error, code: .featureNotSupported,
+                          message: "the admin console speaks the simple query protocol only").encode(into: &buffer)
+        }
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
     // MARK: Frames from the client
 
     private func readFrames() throws(WireError) {
@@ -380,6 +456,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             case .ready:
                 try forwardClientFrames()
                 return
+            case .console(let isAdmin):
+                guard let frame = try decoder.next() else { return }
+                consoleFrame(frame, isAdmin: isAdmin)
             default:
                 return  // startup handled elsewhere; while fetching parameters, bytes wait in the decoder
             }

@@ -20,6 +20,8 @@ final class PoolExecutor: @unchecked Sendable {
         var checkQuery: String?
         /// Why the last server login failed, for clients refused during server_login_retry.
         var lastLoginFailure: ServerFailure?
+        /// The pool mode its clients run in.
+        var mode: PoolMode
         /// max_db_connections / max_user_connections that apply to this pool (0 = none), read once.
         var databaseLimit: Int
         var userLimit: Int
@@ -29,6 +31,8 @@ final class PoolExecutor: @unchecked Sendable {
         var pools: [PoolKey: PoolEntry] = [:]
         var servers: [ServerID: ServerConnection] = [:]
         var clients: [ClientID: ClientConnection] = [:]
+        /// The pool of each logged-in client (fixed at login).
+        var clientPools: [ClientID: PoolKey] = [:]
         var cancelKeys: [CancelRequest: ClientID] = [:]
         /// Statements a server runs before it returns to the pool (ROLLBACK, server_reset_query).
         var resets: [ServerID: [String]] = [:]
@@ -88,7 +92,7 @@ final class PoolExecutor: @unchecked Sendable {
     }
 
     /// Registers a logged-in client and returns the BackendKeyData it is given.
-    func register(_ client: ClientConnection) -> CancelRequest {
+    func register(_ client: ClientConnection, pool: PoolKey?) -> CancelRequest {
         var generator = SystemRandomNumberGenerator()
         return state.withLockedValue { state in
             var key: CancelRequest
@@ -98,6 +102,7 @@ final class PoolExecutor: @unchecked Sendable {
             } while state.cancelKeys[key] != nil
             state.cancelKeys[key] = client.id
             state.clients[client.id] = client
+            state.clientPools[client.id] = pool
             return key
         }
     }
@@ -105,6 +110,7 @@ final class PoolExecutor: @unchecked Sendable {
     func unregister(_ client: ClientConnection, cancelKey: CancelRequest?) {
         state.withLockedValue { state in
             state.clients[client.id] = nil
+            state.clientPools[client.id] = nil
             if let cancelKey { state.cancelKeys[cancelKey] = nil }
         }
     }
@@ -112,8 +118,10 @@ final class PoolExecutor: @unchecked Sendable {
     // MARK: Pools
 
     /// Makes sure the pool exists and records the best credentials known for its servers.
-    func preparePool(_ key: PoolKey, target: ServerTarget, credentials: ServerCredentials, limits: PoolStateMachine.Limits)
-        -> [(name: String, value: String)]?
+    func preparePool(
+        _ key: PoolKey, mode: PoolMode, target: ServerTarget, credentials: ServerCredentials,
+        limits: PoolStateMachine.Limits
+    ) -> [(name: String, value: String)]?
     {
         let runtime = config
         let checkQuery = runtime.settings.serverCheckQuery
@@ -129,7 +137,8 @@ final class PoolExecutor: @unchecked Sendable {
                 key: key, limits: limits, loops: loops.count, nextServer: { [self] in nextServerID() })
             state.pools[key] = PoolEntry(
                 machine: machine, target: target, credentials: credentials, parameters: nil,
-                checkQuery: checkQuery.isEmpty ? nil : checkQuery, databaseLimit: databaseLimit, userLimit: userLimit)
+                checkQuery: checkQuery.isEmpty ? nil : checkQuery, mode: mode, databaseLimit: databaseLimit,
+                userLimit: userLimit)
             return nil
         }
     }
@@ -426,7 +435,53 @@ final class PoolExecutor: @unchecked Sendable {
         for server in servers { server.close() }
     }
 
-    /// Pool counters for tests and, later, SHOW POOLS.
+    /// One pool as the admin console shows it, read from the pool's own tables.
+    struct PoolReport {
+        var key: PoolKey
+        var mode: PoolMode
+        var clients: Int
+        var waiting: Int
+        var active: Int
+        var idle: Int
+        var connecting: Int
+        var testing: Int
+        var oldestWait: Duration?
+        var poolSize: Int
+        var target: ServerTarget
+    }
+
+    /// Every pool, sorted by database then user.
+    func poolReports(now: ContinuousClock.Instant) -> [PoolReport] {
+        state.withLockedValue { state in
+            var clientsPerPool: [PoolKey: Int] = [:]
+            for key in state.clientPools.values { clientsPerPool[key, default: 0] += 1 }
+            return state.pools.map { key, entry in
+                let machine = entry.machine
+                let testing = machine.servers.values.reduce(0) { count, server in
+                    switch server.state {
+                    case .checking, .resetting: count + 1
+                    default: count
+                    }
+                }
+                return PoolReport(
+                    key: key, mode: entry.mode, clients: clientsPerPool[key] ?? 0, waiting: machine.waitingCount,
+                    active: machine.activeCount - machine.servers.values.filter { if case .checking = $0.state { true } else { false } }.count,
+                    idle: machine.idleCount, connecting: machine.connectingCount, testing: testing,
+                    oldestWait: machine.waiters.waiting.first.map { now - $0.since },
+                    poolSize: machine.limits.poolSize, target: entry.target)
+            }.sorted { ($0.key.database, $0.key.user) < ($1.key.database, $1.key.user) }
+        }
+    }
+
+    /// Counts for SHOW LISTS.
+    func listCounts() -> (pools: Int, clients: Int, servers: Int, waiting: Int) {
+        state.withLockedValue { state in
+            (state.pools.count, state.clientConnections, state.servers.count,
+             state.pools.values.reduce(0) { $0 + $1.machine.waitingCount })
+        }
+    }
+
+    /// Pool counters for tests.
     func poolSnapshot(_ key: PoolKey) -> (servers: Int, idle: Int, active: Int, waiting: Int)? {
         state.withLockedValue { state in
             state.pools[key].map { ($0.machine.serverCount, $0.machine.idleCount, $0.machine.activeCount, $0.machine.waitingCount) }

@@ -1,0 +1,139 @@
+import PostgresWire
+import SpillwayCore
+
+/// Answers admin console commands (`psql -p 6432 pgbouncer -c 'SHOW POOLS'`) from the running pools, with
+/// PgBouncer's column names, order and types, so its tools and exporters read Spillway unchanged.
+struct AdminConsole {
+    let executor: PoolExecutor
+    let runtime: RuntimeConfig
+
+    /// The database names that reach the console instead of a pool.
+    static let databaseNames: Set<String> = ["pgbouncer", "spillway"]
+
+    /// SHOW subjects this version answers.
+    static let shows = ["POOLS", "DATABASES", "CONFIG", "LISTS", "USERS", "VERSION"]
+
+    /// Runs one command line. `isAdmin`: the user is in admin_users (stats_users may only SHOW).
+    func execute(_ text: String, isAdmin: Bool, now: ContinuousClock.Instant = .now) -> Result<ResultSet, ErrorResponse> {
+        let command: AdminCommand
+        do {
+            command = try AdminCommand.parse(text)
+        } catch {
+            return .failure(invalid(text, detail: error.message))
+        }
+        guard isAdmin || command.isReadOnly else {
+            return .failure(ErrorResponse(
+                severity: .error, code: .insufficientPrivilege, message: "admin access needed",
+                hint: "stats_users may only run SHOW; add the user to admin_users for the rest."))
+        }
+        switch command {
+        case .show(let what):
+            return show(what, now: now)
+        default:
+            return .failure(ErrorResponse(
+                severity: .error, code: .featureNotSupported,
+                message: "this version of spillway's console answers SHOW only",
+                hint: "Supported: SHOW \(Self.shows.joined(separator: " | "))."))
+        }
+    }
+
+    private func show(_ what: String, now: ContinuousClock.Instant) -> Result<ResultSet, ErrorResponse> {
+        switch what {
+        case "POOLS": return .success(pools(now: now))
+        case "DATABASES": return .success(databases())
+        case "CONFIG": return .success(config())
+        case "LISTS": return .success(lists())
+        case "USERS": return .success(users())
+        case "VERSION": return .success(version())
+        default:
+            return .failure(invalid("SHOW \(what)", detail: "Spillway answers SHOW \(Self.shows.joined(separator: ", "))."))
+        }
+    }
+
+    /// PgBouncer's wording and SQLSTATE for a command it does not know, with what exists in the detail.
+    private func invalid(_ text: String, detail: String) -> ErrorResponse {
+        ErrorResponse(
+            severity: .error, code: .protocolViolation, message: "invalid command '\(text)', use SHOW HELP;",
+            detail: detail, hint: "Commands: \(AdminCommand.commands.joined(separator: ", ")).")
+    }
+
+    // MARK: SHOW commands
+
+    private func pools(now: ContinuousClock.Instant) -> ResultSet {
+        let columns: [ResultSet.Column] = [
+            .text("database"), .text("user"), .int4("cl_active"), .int4("cl_waiting"), .int4("cl_active_cancel_req"),
+            .int4("cl_waiting_cancel_req"), .int4("sv_active"), .int4("sv_active_cancel"), .int4("sv_being_canceled"),
+            .int4("sv_idle"), .int4("sv_used"), .int4("sv_tested"), .int4("sv_login"), .int4("maxwait"),
+            .int4("maxwait_us"), .text("pool_mode"),
+        ]
+        let rows = executor.poolReports(now: now).map { pool -> [String?] in
+            let wait = pool.oldestWait ?? .zero
+            let seconds = wait.components.seconds
+            let micros = wait.components.attoseconds / 1_000_000_000_000
+            return [
+                pool.key.database, pool.key.user, "\(pool.clients - pool.waiting)", "\(pool.waiting)", "0", "0",
+                "\(pool.active)", "0", "0", "\(pool.idle)", "0", "\(pool.testing)", "\(pool.connecting)",
+                "\(seconds)", "\(micros)", pool.mode.rawValue,
+            ]
+        }
+        return ResultSet(columns: columns, rows: rows)
+    }
+
+    private func databases() -> ResultSet {
+        let columns: [ResultSet.Column] = [
+            .text("name"), .text("host"), .int4("port"), .text("database"), .text("force_user"), .int4("pool_size"),
+            .int4("min_pool_size"), .int4("reserve_pool"), .text("pool_mode"), .int4("max_connections"),
+            .int4("current_connections"), .int4("paused"), .int4("disabled"),
+        ]
+        let config = runtime.config
+        let reports = executor.poolReports(now: .now)
+        let rows = config.databases.values.sorted { $0.name < $1.name }.map { database -> [String?] in
+            let current = reports.filter { $0.key.database == database.name }.reduce(0) {
+                $0 + $1.active + $1.idle + $1.connecting + $1.testing
+            }
+            return [
+                database.name, database.host, "\(database.port)", database.dbname ?? (database.name == "*" ? nil : database.name),
+                database.user, "\(database.poolSize ?? config.settings.defaultPoolSize)",
+                "\(config.minPoolSize(database: database))", "\(config.reservePoolSize(database: database))",
+                database.poolMode?.rawValue, "\(config.maxDBConnections(database: database))", "\(current)", "0", "0",
+            ]
+        }
+        return ResultSet(columns: columns, rows: rows)
+    }
+
+    private func config() -> ResultSet {
+        let settings = runtime.settings
+        let rows = SettingsTable.all.sorted { $0.name < $1.name }.map { definition -> [String?] in
+            [definition.name, definition.currentText(settings), definition.defaultText, definition.reloadable ? "yes" : "no"]
+        }
+        return ResultSet(columns: [.text("key"), .text("value"), .text("default"), .text("changeable")], rows: rows)
+    }
+
+    private func lists() -> ResultSet {
+        let counts = executor.listCounts()
+        let config = runtime.config
+        let rows: [[String?]] = [
+            ["databases", "\(config.databases.count)"], ["users", "\(runtime.userList.passwords.count)"],
+            ["pools", "\(counts.pools)"], ["free_clients", "0"], ["used_clients", "\(counts.clients)"],
+            ["login_clients", "0"], ["free_servers", "0"], ["used_servers", "\(counts.servers)"],
+            ["dns_names", "0"], ["dns_zones", "0"], ["dns_queries", "0"], ["dns_pending", "0"],
+        ]
+        return ResultSet(columns: [.text("list"), .int4("items")], rows: rows)
+    }
+
+    private func users() -> ResultSet {
+        let config = runtime.config
+        let names = Set(runtime.userList.passwords.keys).union(config.users.keys).sorted()
+        let rows = names.map { name -> [String?] in [name, config.users[name]?.poolMode?.rawValue] }
+        return ResultSet(columns: [.text("name"), .text("pool_mode")], rows: rows)
+    }
+
+    private func version() -> ResultSet {
+        ResultSet(columns: [.text("version")], rows: [["Spillway \(SpillwayVersion.current)"]])
+    }
+}
+
+/// The version Spillway reports (SHOW VERSION, server_version suffix).
+enum SpillwayVersion {
+    static let current = "0.1.0"
+}
