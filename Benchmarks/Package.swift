@@ -15,7 +15,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     dependencies: [
         .package(name: "spillway", path: ".."),
-        // MallocInterposer alone: the default traits also enable RuntimeInterposer, whose package is not needed.
+        // MallocInterposer alone (malloc metrics). The default traits add RuntimeInterposer, which needs
+        // ordo-one/swift-runtime-interposer (not available here); without it there are no ARC metrics on Linux.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],

@@ -28,6 +28,14 @@ final class PoolExecutor: @unchecked Sendable {
     }
 
     private struct State {
+        /// Runs `body` on the pool's entry in place. Reaching it by index, not `pools[key]?.`, avoids both a
+        /// copy of the entry and the allocations optional chaining through a Dictionary costs.
+        @discardableResult
+        mutating func withPool<R>(_ key: PoolKey, _ body: (inout PoolEntry) -> R) -> R? {
+            guard let index = pools.index(forKey: key) else { return nil }
+            return body(&pools.values[index])
+        }
+
         var pools: [PoolKey: PoolEntry] = [:]
         var servers: [ServerID: ServerConnection] = [:]
         var clients: [ClientID: ClientConnection] = [:]
@@ -151,7 +159,7 @@ final class PoolExecutor: @unchecked Sendable {
             state -> (PoolStateMachine.AcquireAction, OpenWork?, ServerFailure?) in
             // Mutated in place (never copied out and back): a copy would duplicate the pool's tables.
             let room = capacity(for: key, in: state)
-            guard let action = state.pools[key]?.machine.acquire(tag, now: now, capacity: room) else {
+            guard let action = state.withPool(key, { $0.machine.acquire(tag, now: now, capacity: room) }) else {
                 return (.refuse, nil, nil)
             }
             if case .refuse = action { return (action, nil, state.pools[key]?.lastLoginFailure) }
@@ -181,7 +189,7 @@ final class PoolExecutor: @unchecked Sendable {
     @discardableResult
     func cancelWait(_ client: ClientID, key: PoolKey) -> Bool {
         state.withLockedValue { state in
-            guard state.pools[key]?.machine.cancelWait(client) == true else { return false }
+            guard state.withPool(key, { $0.machine.cancelWait(client) }) == true else { return false }
             state.wanted[client] = nil
             return true
         }
@@ -201,9 +209,10 @@ final class PoolExecutor: @unchecked Sendable {
         let key = server.key
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
             let room = capacity(for: key, in: state)
-            guard let action = state.pools[key]?.machine.release(
-                server.id, needsReset: !statements.isEmpty, reusable: reusable, now: now, capacity: room)
-            else { return (.idle, nil) }
+            guard let action = state.withPool(key, {
+                $0.machine.release(
+                    server.id, needsReset: !statements.isEmpty, reusable: reusable, now: now, capacity: room)
+            }) else { return (.idle, nil) }
             if case .reset = action { state.resets[server.id] = statements }
             return (action, openWork(for: action, key: key, state: &state))
         }
@@ -213,7 +222,7 @@ final class PoolExecutor: @unchecked Sendable {
     private func serverReady(_ id: ServerID, key: PoolKey) {
         let now = ContinuousClock.now
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
-            guard let action = state.pools[key]?.machine.serverReady(id, now: now) else { return (.idle, nil) }
+            guard let action = state.withPool(key, { $0.machine.serverReady(id, now: now) }) else { return (.idle, nil) }
             return (action, openWork(for: action, key: key, state: &state))
         }
         run(action, key: key, work: work)
@@ -231,10 +240,10 @@ final class PoolExecutor: @unchecked Sendable {
             state.servers[id] = nil
             state.resets[id] = nil
             let room = capacity(for: key, in: state)
-            guard let loss = state.pools[key]?.machine.serverLost(
-                id, loginFailed: failure != nil, now: now, capacity: room)
-            else { return (.init(), nil, []) }
-            if let failure { state.pools[key]?.lastLoginFailure = failure }
+            guard let loss = state.withPool(key, {
+                $0.machine.serverLost(id, loginFailed: failure != nil, now: now, capacity: room)
+            }) else { return (.init(), nil, []) }
+            if let failure { state.withPool(key) { $0.lastLoginFailure = failure } }
             var work: OpenWork?
             if let open = loss.open { work = makeServer(open.server, loop: open.loop, key: key, state: &state) }
             return (loss, work, loss.failed.compactMap { state.clients[$0.client] })
@@ -361,9 +370,9 @@ final class PoolExecutor: @unchecked Sendable {
 
     /// Servers the other budgets (max_db_connections, max_user_connections) still allow for `key`.
     private func capacity(for key: PoolKey, in state: State) -> Int {
-        guard let databaseLimit = state.pools[key]?.databaseLimit, let userLimit = state.pools[key]?.userLimit else {
-            return 0
-        }
+        guard let index = state.pools.index(forKey: key) else { return 0 }
+        let databaseLimit = state.pools.values[index].databaseLimit
+        let userLimit = state.pools.values[index].userLimit
         var remaining = Int.max
         if databaseLimit > 0 {
             let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.database == key.database ? $1.machine.serverCount : 0) }
@@ -409,7 +418,7 @@ final class PoolExecutor: @unchecked Sendable {
             var timedOut: [(ClientConnection, PoolKey)] = []
             for key in Array(state.pools.keys) {
                 let room = capacity(for: key, in: state)
-                guard let upkeep = state.pools[key]?.machine.maintain(now: now, capacity: room) else { continue }
+                guard let upkeep = state.withPool(key, { $0.machine.maintain(now: now, capacity: room) }) else { continue }
                 for id in upkeep.close { if let s = state.servers.removeValue(forKey: id) { close.append(s) } }
                 for request in upkeep.open {
                     open.append(makeServer(request.server, loop: request.loop, key: key, state: &state))

@@ -51,6 +51,7 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(1),
         maxIterations: 2_000
     )
+    Benchmark.defaultConfiguration.timeUnits = .nanoseconds
 
     // Steady state: a client acquires (an idle server on its loop is there) and releases it clean.
     // One inner iteration = one acquire + one release.

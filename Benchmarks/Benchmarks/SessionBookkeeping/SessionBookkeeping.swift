@@ -18,6 +18,7 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(1),
         maxIterations: 2_000
     )
+    Benchmark.defaultConfiguration.timeUnits = .nanoseconds
 
     // Transaction mode, the full cycle per query: the client is idle, its Query is held while the pool assigns
     // a server, the held Query is forwarded, ReadyForQuery 'I' releases the server.

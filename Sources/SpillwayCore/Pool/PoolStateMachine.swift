@@ -349,7 +349,8 @@ public struct PoolStateMachine: Sendable {
 
     /// A server that just became ready goes to a waiter without a check: it was just used or just opened.
     private mutating func handOff(_ id: ServerID, to tag: ClientTag) -> HandoffAction {
-        servers[id]?.state = .active(tag.client)
+        // By index: optional chaining through the Dictionary allocates on every handoff.
+        if let index = servers.index(forKey: id) { servers.values[index].state = .active(tag.client) }
         return .assign(id, to: tag)
     }
 
