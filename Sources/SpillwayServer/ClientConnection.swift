@@ -531,11 +531,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             }
                 session.serverAssigned(server.id)
             linkedServer = server
-            for frame in held {
-                server.write(frame.bytes)
-                session.heldMessageForwarded(frame.type)
-            }
-            held.removeAll(keepingCapacity: true)
+            writeHeld(to: server)
             server.flush()
             resumeIfPaused()
         case (_, .failure(let failure)):
@@ -544,6 +540,20 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         default:
             executor.release(server, from: self, statements: [])
         }
+    }
+
+    /// Writes the held messages to the newly attached server in one write: an extended-protocol batch
+    /// (Parse/Bind/Describe/Execute/Sync) is five frames, and five pipeline writes cost more than one copy.
+    private func writeHeld(to server: ServerConnection) {
+        for frame in held { session.heldMessageForwarded(frame.type) }
+        if held.count == 1 {
+            server.write(held[0].bytes)
+        } else if !held.isEmpty, let context {
+            var batch = context.channel.allocator.buffer(capacity: heldBytes)
+            for frame in held { batch.writeImmutableBuffer(frame.bytes) }
+            server.write(batch)
+        }
+        held.removeAll(keepingCapacity: true)
     }
 
     /// No server could be had for this client.
