@@ -15,6 +15,8 @@ enum ClientPhase {
     case ready
     /// Logged in to the admin console; `isAdmin`: may run more than SHOW.
     case console(isAdmin: Bool)
+    /// The console runs a command that waits (PAUSE); further commands wait in the decoder.
+    case consoleBusy(isAdmin: Bool)
     case closed
 }
 
@@ -134,7 +136,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 startup.append(buffer)
                 phase = .startup(startup)
                 try readStartup()
-            case .authenticating, .fetchingParameters, .ready, .console:
+            case .authenticating, .fetchingParameters, .ready, .console, .consoleBusy:
                 decoder.append(buffer)
                 try readFrames()
             case .closed:
@@ -300,6 +302,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                   hint: "Spillway serves the databases listed in [databases] of its configuration.")
             return
         }
+        if executor.isDisabled(database: request.database) {
+            fatal(.cannotConnectNow, "database \"\(request.database)\" does not allow connections",
+                  detail: "An administrator ran DISABLE \(request.database); ENABLE lets clients in again.")
+            return
+        }
         let serverUser = database.user ?? request.user
         let credentials = serverCredentials(database: database, serverUser: serverUser, clientUser: request.user,
                                             clientKey: clientKey)
@@ -423,9 +430,13 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 buffer.writeInteger(Int32(4))
             } else {
                 let console = AdminConsole(executor: executor, runtime: runtime)
-                switch console.execute(text, isAdmin: isAdmin) {
-                case .success(let result): result.encode(into: &buffer)
-                case .failure(let error): error.encode(into: &buffer)
+                switch console.run(text, isAdmin: isAdmin) {
+                case .done(let result): result.encode(into: &buffer)
+                case .failed(let error): error.encode(into: &buffer)
+                case .afterQuiescence(let database, let result):
+                    phase = .consoleBusy(isAdmin: isAdmin)
+                    awaitQuiescence(database: database, then: result, isAdmin: isAdmin)
+                    return
                 }
             }
             BackendMessage.readyForQuery(.idle).encode(into: &buffer)
@@ -436,6 +447,34 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                           message: "the admin console speaks the simple query protocol only").encode(into: &buffer)
         }
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+    }
+
+    /// PAUSE: polls until no server of the database is lent out, closes the servers, then answers.
+    private func awaitQuiescence(database: String?, then result: ResultSet, isAdmin: Bool) {
+        guard case .consoleBusy = phase else { return }
+        guard executor.isQuiescent(database: database) else {
+            loop.scheduleTask(in: .milliseconds(20)) { [self] in
+                awaitQuiescence(database: database, then: result, isAdmin: isAdmin)
+            }
+            return
+        }
+        executor.reconnect(database: database)  // PgBouncer's PAUSE leaves no server connection open
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        result.encode(into: &buffer)
+        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        phase = .console(isAdmin: isAdmin)
+        do {
+            try readFrames()
+        } catch {
+            fatal(error.sqlState, String(describing: error))
+        }
+    }
+
+    /// KILL_CLIENT from the console: FATAL 57P01 and close, releasing what the client holds.
+    func closeByAdministrator() {
+        fatal(.adminShutdown, "terminating connection due to administrator command")
     }
 
     // MARK: Frames from the client

@@ -45,6 +45,8 @@ final class PoolExecutor: @unchecked Sendable {
         /// Statements a server runs before it returns to the pool (ROLLBACK, server_reset_query).
         var resets: [ServerID: [String]] = [:]
         var clientConnections = 0
+        /// Databases closed to new logins (DISABLE).
+        var disabled: Set<String> = []
         /// Tracked parameters each waiting client wants, handed over with its server.
         var wanted: [ClientID: TrackedParameters] = [:]
     }
@@ -480,6 +482,86 @@ final class PoolExecutor: @unchecked Sendable {
                     poolSize: machine.limits.poolSize, target: entry.target)
             }.sorted { ($0.key.database, $0.key.user) < ($1.key.database, $1.key.user) }
         }
+    }
+
+    // MARK: Operator commands (admin console)
+
+    /// PAUSE: the matching pools lend no more servers (nil: every pool).
+    func pause(database: String?) {
+        state.withLockedValue { state in
+            for index in state.pools.indices where database == nil || state.pools.keys[index].database == database {
+                state.pools.values[index].machine.pause()
+            }
+        }
+    }
+
+    /// True when no server of the matching pools is lent out: PAUSE may report done.
+    func isQuiescent(database: String?) -> Bool {
+        state.withLockedValue { state in
+            state.pools.allSatisfy { key, entry in
+                (database != nil && key.database != database) || entry.machine.isQuiescent
+            }
+        }
+    }
+
+    /// RESUME: the matching pools lend again; waiters get idle servers, new ones are opened for the rest.
+    func resume(database: String?) {
+        let now = ContinuousClock.now
+        let work = state.withLockedValue { state -> [(PoolKey, [PoolStateMachine.HandoffAction], [OpenWork])] in
+            var work: [(PoolKey, [PoolStateMachine.HandoffAction], [OpenWork])] = []
+            for key in Array(state.pools.keys) where database == nil || key.database == database {
+                let room = capacity(for: key, in: state)
+                guard let result = state.withPool(key, { $0.machine.resume(now: now, capacity: room) }) else { continue }
+                let opens = result.open.map { makeServer($0.server, loop: $0.loop, key: key, state: &state) }
+                work.append((key, result.handoffs, opens))
+            }
+            return work
+        }
+        for (key, handoffs, opens) in work {
+            for handoff in handoffs { run(handoff, key: key, work: nil) }
+            for open in opens { self.open(open) }
+        }
+    }
+
+    /// RECONNECT (and the end of PAUSE): idle servers of the matching pools close now, the others when released.
+    func reconnect(database: String?) {
+        let closing = state.withLockedValue { state -> [ServerConnection] in
+            var closing: [ServerConnection] = []
+            for key in Array(state.pools.keys) where database == nil || key.database == database {
+                for id in state.withPool(key, { $0.machine.reconnect() }) ?? [] {
+                    if let server = state.servers.removeValue(forKey: id) { closing.append(server) }
+                }
+            }
+            return closing
+        }
+        for server in closing { server.close() }
+    }
+
+    /// Whether any matching pool is paused (SHOW DATABASES).
+    func isPaused(database: String) -> Bool {
+        state.withLockedValue { state in
+            state.pools.contains { $0.key.database == database && $0.value.machine.runState == .paused }
+        }
+    }
+
+    /// DISABLE / ENABLE: new logins to `database` are refused while disabled.
+    func setDisabled(_ disabled: Bool, database: String) {
+        state.withLockedValue { state in
+            if disabled { state.disabled.insert(database) } else { state.disabled.remove(database) }
+        }
+    }
+
+    func isDisabled(database: String) -> Bool {
+        state.withLockedValue { $0.disabled.contains(database) }
+    }
+
+    /// KILL_CLIENT: the client with this id ("c17" or "17") is closed; false when there is none.
+    func killClient(id text: String) -> Bool {
+        let digits = text.hasPrefix("c") ? String(text.dropFirst()) : text
+        guard let raw = UInt64(digits) else { return false }
+        guard let client = state.withLockedValue({ $0.clients[ClientID(raw)] }) else { return false }
+        client.onLoop { client.closeByAdministrator() }
+        return true
     }
 
     /// Counts for SHOW LISTS.

@@ -32,6 +32,33 @@ public enum AdminCommand: Sendable, Equatable {
         "SHUTDOWN", "SET",
     ]
 
+    /// The database a command names, if any.
+    public var database: String? {
+        switch self {
+        case .pause(let db), .resume(let db), .reconnect(let db): db
+        case .disable(let db), .enable(let db), .kill(let db): db
+        default: nil
+        }
+    }
+
+    /// The command's keyword, as typed in upper case.
+    public var word: String {
+        switch self {
+        case .show: "SHOW"
+        case .pause: "PAUSE"
+        case .resume: "RESUME"
+        case .disable: "DISABLE"
+        case .enable: "ENABLE"
+        case .reconnect: "RECONNECT"
+        case .kill: "KILL"
+        case .killClient: "KILL_CLIENT"
+        case .suspend: "SUSPEND"
+        case .reload: "RELOAD"
+        case .shutdown: "SHUTDOWN"
+        case .set: "SET"
+        }
+    }
+
     /// True for commands stats_users may run.
     public var isReadOnly: Bool {
         if case .show = self { return true }

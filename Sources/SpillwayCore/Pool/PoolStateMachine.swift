@@ -23,6 +23,16 @@ public struct PoolStateMachine: Sendable {
         public var loop: Int
         public var state: ServerState
         public var openedAt: ContinuousClock.Instant
+        /// The pool's generation when it opened: servers from before a RECONNECT are retired on release.
+        public var generation: Int = 0
+    }
+
+    /// Whether the pool lends servers (PAUSE / RESUME).
+    public enum RunState: Sendable, Equatable {
+        /// Servers are lent to waiters as usual.
+        case running
+        /// No server is lent: clients queue until RESUME; servers go idle when released.
+        case paused
     }
 
     /// Limits of this pool.
@@ -112,10 +122,14 @@ public struct PoolStateMachine: Sendable {
 
     public let key: PoolKey
     public var limits: Limits
-    public private(set) var servers: [ServerID: Server] = [:]
-    public private(set) var waiters = WaitQueue()
+    public internal(set) var servers: [ServerID: Server] = [:]
+    public internal(set) var waiters = WaitQueue()
     /// Idle servers per event loop, most recently used last.
-    private var idleByLoop: [[ServerID]]
+    var idleByLoop: [[ServerID]]
+    /// PAUSE / RESUME.
+    public internal(set) var runState = RunState.running
+    /// Bumped by RECONNECT; servers of older generations close instead of going back to the pool.
+    public internal(set) var generation = 0
     /// Until this instant no server is opened: the last login failed (server_login_retry).
     public private(set) var loginRetryUntil: ContinuousClock.Instant?
     private let nextServer: @Sendable () -> ServerID
@@ -140,6 +154,10 @@ public struct PoolStateMachine: Sendable {
 
     /// A client needs a server. `capacity`: how many more servers other budgets allow.
     public mutating func acquire(_ tag: ClientTag, now: ContinuousClock.Instant, capacity: Int) -> AcquireAction {
+        if runState == .paused {
+            waiters.append(tag, since: now)
+            return .wait
+        }
         if let server = takeIdle(preferring: tag.loop) {
             return use(server, for: tag, now: now).acquireAction
         }
@@ -181,7 +199,9 @@ public struct PoolStateMachine: Sendable {
             servers[id] = server
             return .assign(id, to: tag)
         }
-        guard let waiter = waiters.popFirst(preferring: server.loop, within: limits.loopAffinityWindow) else {
+        guard runState == .running,
+            let waiter = waiters.popFirst(preferring: server.loop, within: limits.loopAffinityWindow)
+        else {
             server.state = .idle(since: now)
             servers[id] = server
             idleByLoop[server.loop].append(id)
@@ -196,7 +216,7 @@ public struct PoolStateMachine: Sendable {
         _ id: ServerID, needsReset: Bool, reusable: Bool = true, now: ContinuousClock.Instant, capacity: Int
     ) -> HandoffAction {
         guard var server = servers[id], case .active = server.state else { return .idle }  // stale release: ignore
-        if !reusable || isPastLifetime(server, now: now) {
+        if !reusable || isPastLifetime(server, now: now) || server.generation < generation {
             servers[id] = nil
             return .close(id, open: openIfUseful(loop: server.loop, capacity: capacity.addingReportingOverflow(1).overflow ? capacity : capacity + 1, now: now))
         }
@@ -267,9 +287,9 @@ public struct PoolStateMachine: Sendable {
             var kept: [ServerID] = []
             for id in idleByLoop[loop] {
                 guard let server = servers[id], case .idle(let since) = server.state else { continue }
-                let expired = isPastLifetime(server, now: now)
+                let expired = isPastLifetime(server, now: now) || server.generation < generation
                     || (limits.idleTimeout.map { now - since >= $0 } ?? false)
-                if expired, servers.count > limits.minPoolSize {
+                if expired, servers.count > limits.minPoolSize || server.generation < generation {
                     servers[id] = nil
                     close.append(id)
                 } else {
@@ -288,7 +308,7 @@ public struct PoolStateMachine: Sendable {
         while servers.count < min(limits.minPoolSize, limits.poolSize), budget > 0 {
             let id = nextServer()
             let loop = servers.count % idleByLoop.count
-            servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now)
+            servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now, generation: generation)
             open.append(OpenRequest(server: id, loop: loop))
             budget -= 1
         }
@@ -316,7 +336,7 @@ public struct PoolStateMachine: Sendable {
 
     // MARK: Helpers
 
-    private mutating func takeIdle(preferring loop: Int) -> ServerID? {
+    mutating func takeIdle(preferring loop: Int) -> ServerID? {
         if let id = idleByLoop[loop].popLast() { return id }
         for other in idleByLoop.indices where other != loop {
             if let id = idleByLoop[other].popLast() { return id }
@@ -348,19 +368,19 @@ public struct PoolStateMachine: Sendable {
     }
 
     /// A server that just became ready goes to a waiter without a check: it was just used or just opened.
-    private mutating func handOff(_ id: ServerID, to tag: ClientTag) -> HandoffAction {
+    mutating func handOff(_ id: ServerID, to tag: ClientTag) -> HandoffAction {
         // By index: optional chaining through the Dictionary allocates on every handoff.
         if let index = servers.index(forKey: id) { servers.values[index].state = .active(tag.client) }
         return .assign(id, to: tag)
     }
 
     /// Opens a server when waiters outnumber servers on their way and the limits allow it.
-    private mutating func openIfUseful(loop: Int, capacity: Int, now: ContinuousClock.Instant) -> OpenRequest? {
+    mutating func openIfUseful(loop: Int, capacity: Int, now: ContinuousClock.Instant) -> OpenRequest? {
         // Cheap checks first: connectingCount walks the servers.
         guard servers.count < limits.poolSize, capacity > 0, waiters.count > connectingCount else { return nil }
         if let until = loginRetryUntil, now < until { return nil }
         let id = nextServer()
-        servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now)
+        servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now, generation: generation)
         return OpenRequest(server: id, loop: loop)
     }
 

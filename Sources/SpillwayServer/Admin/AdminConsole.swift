@@ -13,27 +13,69 @@ struct AdminConsole {
     /// SHOW subjects this version answers.
     static let shows = ["POOLS", "DATABASES", "CONFIG", "LISTS", "USERS", "VERSION"]
 
+    /// What a command line leads to.
+    enum Outcome {
+        case done(ResultSet)
+        case failed(ErrorResponse)
+        /// PAUSE: answer `result` once no server of `database` (nil: any) is lent out, after closing them.
+        case afterQuiescence(database: String?, result: ResultSet)
+    }
+
     /// Runs one command line. `isAdmin`: the user is in admin_users (stats_users may only SHOW).
-    func execute(_ text: String, isAdmin: Bool, now: ContinuousClock.Instant = .now) -> Result<ResultSet, ErrorResponse> {
+    func run(_ text: String, isAdmin: Bool, now: ContinuousClock.Instant = .now) -> Outcome {
         let command: AdminCommand
         do {
             command = try AdminCommand.parse(text)
         } catch {
-            return .failure(invalid(text, detail: error.message))
+            return .failed(invalid(text, detail: error.message))
         }
         guard isAdmin || command.isReadOnly else {
-            return .failure(ErrorResponse(
+            return .failed(ErrorResponse(
                 severity: .error, code: .insufficientPrivilege, message: "admin access needed",
                 hint: "stats_users may only run SHOW; add the user to admin_users for the rest."))
         }
+        if let database = command.database, runtime.config.database(named: database) == nil {
+            return .failed(ErrorResponse(severity: .error, code: .protocolViolation, message: "no such database: \(database)"))
+        }
         switch command {
         case .show(let what):
-            return show(what, now: now)
-        default:
-            return .failure(ErrorResponse(
+            switch show(what, now: now) {
+            case .success(let result): return .done(result)
+            case .failure(let error): return .failed(error)
+            }
+        case .pause(let database):
+            executor.pause(database: database)
+            return .afterQuiescence(database: database, result: .command("PAUSE"))
+        case .resume(let database):
+            executor.resume(database: database)
+            return .done(.command("RESUME"))
+        case .disable(let database):
+            executor.setDisabled(true, database: database)
+            return .done(.command("DISABLE"))
+        case .enable(let database):
+            executor.setDisabled(false, database: database)
+            return .done(.command("ENABLE"))
+        case .reconnect(let database):
+            executor.reconnect(database: database)
+            return .done(.command("RECONNECT"))
+        case .killClient(let id):
+            guard executor.killClient(id: id) else {
+                return .failed(ErrorResponse(severity: .error, code: .protocolViolation, message: "no such client: \(id)"))
+            }
+            return .done(.command("KILL_CLIENT"))
+        case .kill, .suspend, .reload, .shutdown, .set:
+            return .failed(ErrorResponse(
                 severity: .error, code: .featureNotSupported,
-                message: "this version of spillway's console answers SHOW only",
-                hint: "Supported: SHOW \(Self.shows.joined(separator: " | "))."))
+                message: "\(command.word) is not available in this version of spillway",
+                hint: "Available: SHOW \(Self.shows.joined(separator: "|")), PAUSE, RESUME, DISABLE, ENABLE, RECONNECT, KILL_CLIENT."))
+        }
+    }
+
+    /// Runs one command line and returns its immediate answer (tests; PAUSE answers before quiescence).
+    func execute(_ text: String, isAdmin: Bool, now: ContinuousClock.Instant = .now) -> Result<ResultSet, ErrorResponse> {
+        switch run(text, isAdmin: isAdmin, now: now) {
+        case .done(let result), .afterQuiescence(_, let result): return .success(result)
+        case .failed(let error): return .failure(error)
         }
     }
 
@@ -95,7 +137,9 @@ struct AdminConsole {
                 database.name, database.host, "\(database.port)", database.dbname ?? (database.name == "*" ? nil : database.name),
                 database.user, "\(database.poolSize ?? config.settings.defaultPoolSize)",
                 "\(config.minPoolSize(database: database))", "\(config.reservePoolSize(database: database))",
-                database.poolMode?.rawValue, "\(config.maxDBConnections(database: database))", "\(current)", "0", "0",
+                database.poolMode?.rawValue, "\(config.maxDBConnections(database: database))", "\(current)",
+                executor.isPaused(database: database.name) ? "1" : "0",
+                executor.isDisabled(database: database.name) ? "1" : "0",
             ]
         }
         return ResultSet(columns: columns, rows: rows)
