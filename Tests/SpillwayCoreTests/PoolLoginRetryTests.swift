@@ -121,3 +121,53 @@ private final class Counter: @unchecked Sendable {
         #expect(pool.maintain(now: t0 + .seconds(40), capacity: 10).timedOut == [tag(2, loop: 0)])
     }
 }
+
+/// PAUSE, RESUME and RECONNECT on the pure pool machine.
+@Suite struct PoolOperatorTests {
+    let t0 = ContinuousClock.now
+
+    private func tag(_ n: UInt64) -> ClientTag { ClientTag(client: ClientID(n), loop: 0, application: "a") }
+
+    private func poolWithOneServer() -> (PoolStateMachine, ServerID) {
+        let counter = Counter()
+        var pool = PoolStateMachine(
+            key: PoolKey(database: "app", user: "u"), limits: .init(poolSize: 2), loops: 1, nextServer: { counter.next() })
+        guard case .openAndWait(let s1, _) = pool.acquire(tag(1), now: t0, capacity: 10) else { preconditionFailure() }
+        _ = pool.serverReady(s1, now: t0)
+        return (pool, s1)
+    }
+
+    /// Paused: a new client waits although a server is idle; the pool is quiescent once the active one is back;
+    /// RESUME hands the idle server to the waiter.
+    @Test func pauseQueuesAndResumeHandsOut() {
+        var (pool, s1) = poolWithOneServer()
+        pool.pause()
+        #expect(!pool.isQuiescent, "s1 is still lent to client 1")
+        #expect(pool.release(s1, needsReset: false, now: t0, capacity: 10) == .idle)
+        #expect(pool.isQuiescent)
+        #expect(pool.acquire(tag(2), now: t0, capacity: 10) == .wait)
+        #expect(pool.waitingCount == 1)
+        let resumed = pool.resume(now: t0, capacity: 10)
+        #expect(resumed.handoffs == [.assign(s1, to: tag(2))])
+        #expect(resumed.open.isEmpty)
+        #expect(pool.runState == .running)
+    }
+
+    /// RECONNECT closes idle servers now and servers in use when released.
+    @Test func reconnectRetiresEveryServer() {
+        var (pool, s1) = poolWithOneServer()
+        guard case .openAndWait(let s2, _) = pool.acquire(tag(2), now: t0, capacity: 10) else {
+            Issue.record("expected a second server")
+            return
+        }
+        _ = pool.serverReady(s2, now: t0)
+        #expect(pool.release(s2, needsReset: false, now: t0, capacity: 10) == .idle)
+        #expect(pool.reconnect() == [s2])
+        guard case .close(let closed, _) = pool.release(s1, needsReset: false, now: t0, capacity: 10) else {
+            Issue.record("a server from before RECONNECT went back to the pool")
+            return
+        }
+        #expect(closed == s1)
+        #expect(pool.serverCount == 0)
+    }
+}
