@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import PostgresWire
@@ -75,6 +78,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private var heldBytes = 0
     private var loginTimer: Scheduled<Void>?
     private let connectedAt = ContinuousClock.now
+    private let connectedAtWall = time(nil)
+    /// Wall-clock time the client last started a transaction (SHOW CLIENTS request_time).
+    private var requestAtWall = time(nil)
     private var remote = "unknown"
     /// The linked server's FATAL ErrorResponse, held until the server's connection closes.
     private var serverFatal: ErrorResponse?
@@ -429,13 +435,29 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 buffer.writeInteger(UInt8(ascii: "I"))  // EmptyQueryResponse
                 buffer.writeInteger(Int32(4))
             } else {
-                let console = AdminConsole(executor: executor, runtime: runtime)
+                let console = AdminConsole(executor: executor, runtime: runtime, loop: loop)
                 switch console.run(text, isAdmin: isAdmin) {
                 case .done(let result): result.encode(into: &buffer)
                 case .failed(let error): error.encode(into: &buffer)
                 case .afterQuiescence(let database, let result):
                     phase = .consoleBusy(isAdmin: isAdmin)
                     awaitQuiescence(database: database, then: result, isAdmin: isAdmin)
+                    return
+                case .later(let future):
+                    phase = .consoleBusy(isAdmin: isAdmin)
+                    future.whenComplete { [self] outcome in
+                        guard case .consoleBusy = phase, let context = self.context else { return }
+                        var buffer = context.channel.allocator.buffer(capacity: 1024)
+                        switch outcome {
+                        case .success(let result): result.encode(into: &buffer)
+                        case .failure(let error):
+                            ErrorResponse(severity: .error, code: .internalError, message: "\(error)").encode(into: &buffer)
+                        }
+                        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+                        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+                        phase = .console(isAdmin: isAdmin)
+                        do throws(WireError) { try readFrames() } catch { fatal(error.sqlState, String(describing: error)) }
+                    }
                     return
                 }
             }
@@ -470,6 +492,22 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         } catch {
             fatal(error.sqlState, String(describing: error))
         }
+    }
+
+    /// This client as a SHOW CLIENTS row (on the client's loop).
+    func report(now: ContinuousClock.Instant) -> ConnectionReport {
+        var state = "active"
+        var wait = Duration.zero
+        if case .waiting(let since) = session.state {
+            state = "waiting"
+            wait = now - since
+        }
+        if case .fetchingParameters = phase { state = "waiting" }
+        return ConnectionReport(
+            type: "C", user: userForLog, database: databaseForLog, state: state, address: context?.remoteAddress,
+            localAddress: context?.localAddress, connectTime: connectedAtWall, requestTime: requestAtWall, wait: wait,
+            pointer: ConnectionReport.pointer(self), link: linkedServer.map(ConnectionReport.pointer) ?? "",
+            remotePID: 0, applicationName: wantedParameters["application_name"] ?? "")
     }
 
     /// KILL_CLIENT from the console: FATAL 57P01 and close, releasing what the client holds.
@@ -534,6 +572,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             linkedServer!.write(frame.bytes)
             wroteToServer = true
         case .holdAndAcquire:
+            requestAtWall = time(nil)
             held.append(frame)
             heldBytes += frame.bytes.readableBytes
             if let pool { waitForServer(pool) }

@@ -564,6 +564,27 @@ final class PoolExecutor: @unchecked Sendable {
         return true
     }
 
+    /// SHOW CLIENTS / SHOW SERVERS: every logged-in client (or every server), each read on its own loop.
+    func connectionReports(servers: Bool, on loop: EventLoop) -> EventLoopFuture<[ConnectionReport]> {
+        let now = ContinuousClock.now
+        var perLoop: [ObjectIdentifier: (EventLoop, [() -> ConnectionReport])] = [:]
+        state.withLockedValue { state in
+            if servers {
+                for server in state.servers.values {
+                    perLoop[ObjectIdentifier(server.loop), default: (server.loop, [])].1.append { server.report() }
+                }
+            } else {
+                for client in state.clients.values {
+                    perLoop[ObjectIdentifier(client.loop), default: (client.loop, [])].1.append { client.report(now: now) }
+                }
+            }
+        }
+        let futures = perLoop.values.map { target, readers in target.submit { readers.map { $0() } } }
+        return EventLoopFuture.whenAllSucceed(futures, on: loop).map { lists in
+            lists.flatMap { $0 }.sorted { $0.connectTime < $1.connectTime }
+        }
+    }
+
     /// Counts for SHOW LISTS.
     func listCounts() -> (pools: Int, clients: Int, servers: Int, waiting: Int) {
         state.withLockedValue { state in

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -54,6 +57,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private(set) var channel: Channel?
     private var decoder: FrameDecoder
     private(set) var phase = ServerPhase.connecting
+    private let connectedAtWall = time(nil)
+    /// Wall-clock time the server was last lent (SHOW SERVERS request_time).
+    private var requestAtWall = time(nil)
     /// Everything the server reported with ParameterStatus, in arrival order of first report.
     private(set) var reported: [(name: String, value: String)] = []
     /// The tracked subset, compared with each client's before it is attached.
@@ -171,6 +177,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             }
         } else {
             phase = .forwarding(client)
+            requestAtWall = time(nil)
             attached(.success(AttachInfo(reported: wantsReported ? reported : nil, synced: nil)))
         }
     }
@@ -182,6 +189,26 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             phase = .idle
             channel?.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
         }
+    }
+
+    /// This server as a SHOW SERVERS row (on the server's loop).
+    func report() -> ConnectionReport {
+        let state: String
+        var link = ""
+        switch phase {
+        case .connecting, .login: state = "new"
+        case .idle: state = "idle"
+        case .internalQuery: state = "tested"
+        case .forwarding(let client):
+            state = "active"
+            link = ConnectionReport.pointer(client)
+        case .closed: state = "closed"
+        }
+        return ConnectionReport(
+            type: "S", user: key.user, database: key.database, state: state, address: channel?.remoteAddress,
+            localAddress: channel?.localAddress, connectTime: connectedAtWall, requestTime: requestAtWall, wait: .zero,
+            pointer: ConnectionReport.pointer(self), link: link, remotePID: backendKey?.processID ?? 0,
+            applicationName: tracked["application_name"] ?? "")
     }
 
     /// True while the server forwards for `client` (on the server's loop).

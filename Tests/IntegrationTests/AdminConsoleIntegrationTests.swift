@@ -83,4 +83,24 @@ struct AdminConsoleIntegrationTests {
         #expect(before != after)
         try await app.close()
     }
+
+    /// SHOW CLIENTS lists the application with its application_name; SHOW SERVERS shows the backend's pid.
+    @Test func showClientsAndServersListConnections() async throws {
+        let spillway = try await start()
+        defer { Task { await spillway.stop() } }
+        let app = try await spillway.connect()
+        _ = try await app.query("set application_name = 'listed-app'", logger: .init(label: "t")).collect()
+        var pid = 0
+        for try await row in try await app.query("select pg_backend_pid()::int8", logger: .init(label: "t")).decode(Int.self) {
+            pid = row
+        }
+        let clients = try await admin(spillway, "SHOW CLIENTS")
+        #expect(clients.status == 0, "\(clients.stderr)")
+        let appRow = clients.stdout.split(separator: "\n").first { $0.hasSuffix("|listed-app") }
+        #expect(appRow?.hasPrefix("C|\(TestCluster.scramUser)|\(TestCluster.database)|active|127.0.0.1|") == true,
+                "\(clients.stdout)")
+        let servers = try await admin(spillway, "SHOW SERVERS")
+        #expect(servers.stdout.contains("|\(pid)|"), "backend \(pid) not in \(servers.stdout)")
+        try await app.close()
+    }
 }

@@ -59,6 +59,7 @@ import Testing
         var buffer = ByteBuffer()
         FrontendMessage.query(sql).encode(into: &buffer)
         try channel.writeInbound(buffer)
+        channel.embeddedEventLoop.run()  // answers gathered from every loop (SHOW CLIENTS) arrive as tasks
         return try frames(channel)
     }
 

@@ -1,3 +1,4 @@
+import NIOCore
 import PostgresWire
 import SpillwayCore
 
@@ -6,12 +7,14 @@ import SpillwayCore
 struct AdminConsole {
     let executor: PoolExecutor
     let runtime: RuntimeConfig
+    /// The console client's loop: where answers gathered from other loops are put together.
+    let loop: EventLoop
 
     /// The database names that reach the console instead of a pool.
     static let databaseNames: Set<String> = ["pgbouncer", "spillway"]
 
     /// SHOW subjects this version answers.
-    static let shows = ["POOLS", "DATABASES", "CONFIG", "LISTS", "USERS", "VERSION"]
+    static let shows = ["POOLS", "CLIENTS", "SERVERS", "DATABASES", "CONFIG", "LISTS", "USERS", "VERSION"]
 
     /// What a command line leads to.
     enum Outcome {
@@ -19,6 +22,8 @@ struct AdminConsole {
         case failed(ErrorResponse)
         /// PAUSE: answer `result` once no server of `database` (nil: any) is lent out, after closing them.
         case afterQuiescence(database: String?, result: ResultSet)
+        /// The answer needs every event loop's view (SHOW CLIENTS / SERVERS).
+        case later(EventLoopFuture<ResultSet>)
     }
 
     /// Runs one command line. `isAdmin`: the user is in admin_users (stats_users may only SHOW).
@@ -38,6 +43,11 @@ struct AdminConsole {
             return .failed(ErrorResponse(severity: .error, code: .protocolViolation, message: "no such database: \(database)"))
         }
         switch command {
+        case .show("CLIENTS"), .show("SERVERS"):
+            let servers = command == .show("SERVERS")
+            return .later(executor.connectionReports(servers: servers, on: loop).map { reports in
+                ResultSet(columns: ConnectionReport.columns, rows: reports.map(\.row))
+            })
         case .show(let what):
             switch show(what, now: now) {
             case .success(let result): return .done(result)
@@ -76,6 +86,8 @@ struct AdminConsole {
         switch run(text, isAdmin: isAdmin, now: now) {
         case .done(let result), .afterQuiescence(_, let result): return .success(result)
         case .failed(let error): return .failure(error)
+        case .later(let future): return (try? future.wait()).map { .success($0) } ?? .failure(ErrorResponse(
+            severity: .error, code: .internalError, message: "could not gather connections"))
         }
     }
 
