@@ -440,6 +440,12 @@ final class PoolExecutor: @unchecked Sendable {
         }
     }
 
+    /// Closes every logged-in client with FATAL 57P01 (shutdown).
+    func closeAllClients() {
+        let clients = state.withLockedValue { Array($0.clients.values) }
+        for client in clients { client.onLoop { client.closeByAdministrator() } }
+    }
+
     /// Closes every server connection (shutdown).
     func closeAllServers() {
         let servers = state.withLockedValue { Array($0.servers.values) }
@@ -567,7 +573,7 @@ final class PoolExecutor: @unchecked Sendable {
     /// SHOW CLIENTS / SHOW SERVERS: every logged-in client (or every server), each read on its own loop.
     func connectionReports(servers: Bool, on loop: EventLoop) -> EventLoopFuture<[ConnectionReport]> {
         let now = ContinuousClock.now
-        var perLoop: [ObjectIdentifier: (EventLoop, [() -> ConnectionReport])] = [:]
+        var perLoop: [ObjectIdentifier: (EventLoop, [@Sendable () -> ConnectionReport])] = [:]
         state.withLockedValue { state in
             if servers {
                 for server in state.servers.values {
@@ -604,7 +610,7 @@ final class PoolExecutor: @unchecked Sendable {
 /// Opens a new connection to the server and sends CancelRequest with the server's own key.
 func sendCancel(
     _ key: CancelRequest, to address: ServerTarget.Address, on loop: EventLoop, logger: Logger,
-    stillWanted: @escaping () -> Bool
+    stillWanted: @escaping @Sendable () -> Bool
 ) {
     let bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(5))
     let future: EventLoopFuture<Channel>

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SpillwayCore
@@ -16,6 +17,8 @@ public final class Spillway: Sendable {
     private let executor: PoolExecutor
     private let maintenance: RepeatedTask
     private let logger: Logger
+    /// Set by the first shutdown: a second one (another signal) does nothing.
+    private let stopping = NIOLockedValueBox(false)
 
     private init(port: Int, unixSocketPath: String?, group: MultiThreadedEventLoopGroup, ownsGroup: Bool,
                  channels: [Channel], executor: PoolExecutor, maintenance: RepeatedTask, logger: Logger) {
@@ -92,10 +95,32 @@ public final class Spillway: Sendable {
         }
     }
 
-    /// Stops listening, closes every client and server connection, and stops the event loops.
+    /// Graceful stop: stops accepting, lends no more servers, waits until every transaction in progress has
+    /// ended (at most `timeout`; nil waits as long as it takes), then closes everything.
+    public func drain(timeout: Duration?) async {
+        logger.info("draining", metadata: ["timeout_s": "\(timeout.map { "\($0.components.seconds)" } ?? "none")"])
+        for channel in channels { try? await channel.close() }
+        executor.pause(database: nil)
+        let deadline = timeout.map { ContinuousClock.now + $0 }
+        while !executor.isQuiescent(database: nil) {
+            if let deadline, ContinuousClock.now >= deadline {
+                logger.warning("shutdown_timeout reached with transactions still running; closing them")
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        await shutdown()
+    }
+
+    /// Stops listening, closes every client (FATAL 57P01) and server connection, and stops the event loops.
     public func shutdown() async {
+        guard stopping.withLockedValue({ stopping in
+            defer { stopping = true }
+            return !stopping
+        }) else { return }
         maintenance.cancel()
         for channel in channels { try? await channel.close() }
+        executor.closeAllClients()
         executor.closeAllServers()
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("stopped")

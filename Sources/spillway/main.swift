@@ -56,38 +56,53 @@ struct Run: AsyncParsableCommand {
             logger.critical("could not start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-        await waitForTerminationSignal()
-        logger.info("shutting down")
-        await spillway.shutdown()
-    }
-}
-
-/// Suspends until SIGTERM or SIGINT arrives.
-func waitForTerminationSignal() async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let once = SignalOnce(continuation)
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { once.fire() }
-            source.resume()
-            SignalOnce.sources.append(source)
+        // SIGTERM: drain for up to shutdown_timeout; SIGINT: drain as long as servers are in use (PgBouncer's
+        // safe shutdown); SIGQUIT, or a second signal: close at once.
+        let signals = SignalStream([SIGTERM, SIGINT, SIGQUIT])
+        let first = await signals.next()
+        guard first != SIGQUIT else {
+            logger.info("shutting down now", metadata: ["signal": "SIGQUIT"])
+            await spillway.shutdown()
+            return
+        }
+        let timeout: Duration? = first == SIGTERM ? .seconds(config.settings.shutdownTimeout) : nil
+        logger.info("shutting down", metadata: ["signal": "\(first == SIGTERM ? "SIGTERM" : "SIGINT")"])
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await spillway.drain(timeout: timeout) }
+            group.addTask {
+                let second = await signals.next()
+                guard second != -1, !Task.isCancelled else { return }  // the drain finished first
+                logger.info("second signal: closing at once")
+                await spillway.shutdown()
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 }
 
-/// Resumes a continuation at most once, from whichever signal comes first.
-final class SignalOnce: @unchecked Sendable {
-    nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-    func fire() {
-        lock.lock()
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume()
+/// Delivers the given signals, in order, as they arrive.
+final class SignalStream: @unchecked Sendable {
+    private let stream: AsyncStream<Int32>
+    private var iterator: AsyncStream<Int32>.Iterator
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ signals: [Int32]) {
+        let (stream, continuation) = AsyncStream<Int32>.makeStream()
+        self.stream = stream
+        self.iterator = stream.makeAsyncIterator()
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(number) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// The next signal; suspends until one arrives (-1 if the stream ended).
+    func next() async -> Int32 {
+        await iterator.next() ?? -1
     }
 }
 

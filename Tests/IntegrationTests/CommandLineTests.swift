@@ -1,4 +1,7 @@
 import Foundation
+import Logging
+import NIOPosix
+import PostgresNIO
 import Testing
 
 /// The `spillway` executable as an operator runs it.
@@ -64,5 +67,66 @@ struct CommandLineTests {
         kill(process.processIdentifier, SIGTERM)
         try await eventually("spillway exits after SIGTERM") { !process.isRunning }
         #expect(process.terminationStatus == 0)
+    }
+
+    /// SIGTERM during a transaction: new connections are refused, the transaction still commits, then
+    /// Spillway exits 0 well within shutdown_timeout.
+    @Test func sigtermLetsTheTransactionFinishThenExits() async throws {
+        let cluster = try TestCluster.info()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try await TestCluster.superuser("""
+            create table if not exists it_shutdown (id int);
+            grant all on it_shutdown to \(TestCluster.scramUser);
+            truncate it_shutdown;
+            """)
+        let secret = try await TestCluster.storedSecret(TestCluster.scramUser)
+        try "\"\(TestCluster.scramUser)\" \"\(secret)\"\n".write(
+            toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
+        let port = Int.random(in: 20_000..<30_000)
+        try """
+            [databases]
+            \(TestCluster.database) = host=127.0.0.1 port=\(cluster.port)
+            [pgbouncer]
+            listen_addr = 127.0.0.1
+            listen_port = \(port)
+            unix_socket_dir = \(directory)
+            auth_type = scram-sha-256
+            auth_file = \(directory)/userlist.txt
+            pool_mode = transaction
+            shutdown_timeout = 20
+            """.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["\(directory)/spillway.ini"]
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try await eventually("spillway listens on \(port)") {
+            FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)")
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: "127.0.0.1", port: port, username: TestCluster.scramUser, password: TestCluster.scramPassword,
+            database: TestCluster.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 1,
+            logger: Logger(label: "t"))
+        _ = try await connection.query("begin", logger: .init(label: "t")).collect()
+        _ = try await connection.query("insert into it_shutdown values (1)", logger: .init(label: "t")).collect()
+
+        let signalled = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        try await eventually("spillway stops accepting") {
+            !FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)")
+        }
+        _ = try await connection.query("insert into it_shutdown values (2)", logger: .init(label: "t")).collect()
+        _ = try await connection.query("commit", logger: .init(label: "t")).collect()
+        try await eventually(timeout: .seconds(20), "spillway exits after the transaction") { !process.isRunning }
+        #expect(process.terminationStatus == 0)
+        #expect(ContinuousClock.now - signalled < .seconds(20))
+        let rows = try await TestCluster.superuser("select count(*) from it_shutdown")
+        #expect(rows == ["2"], "the transaction in progress at SIGTERM did not commit")
+        try? await connection.close()
     }
 }

@@ -68,6 +68,8 @@ public struct Settings: Sendable, Equatable {
     public var clientIdleTimeout: Double = 0
     /// `cancel_wait_timeout`: how long a cancel request may wait for a server connection.
     public var cancelWaitTimeout: Double = 10
+    /// `shutdown_timeout`: on SIGTERM, how long transactions in progress may run before Spillway closes anyway.
+    public var shutdownTimeout: Double = 30
     /// `application_name_add_host`: append the client's address and port to `application_name`.
     public var applicationNameAddHost: Bool = false
     /// `log_connections`: log each client login.

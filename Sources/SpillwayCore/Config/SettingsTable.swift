@@ -87,6 +87,9 @@ public enum SettingsTable {
         .boolean(
             "server_reset_query_always", \.serverResetQueryAlways,
             "Run `server_reset_query` in transaction and statement mode too."),
+        .seconds(
+            "shutdown_timeout", \.shutdownTimeout,
+            "On SIGTERM, how long transactions in progress may finish before Spillway closes anyway."),
         .boolean(
             "so_reuseport", \.soReuseport, reloadable: false,
             "Set SO_REUSEPORT so several instances can share the port."),
