@@ -321,14 +321,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         let mode = config.poolMode(database: database, user: request.user)
         session = ClientSession(mode: mode)
         pool = key
-        let limits = PoolStateMachine.Limits(
-            poolSize: config.poolSize(database: database, user: request.user),
-            minPoolSize: database.minPoolSize ?? settings.minPoolSize,
-            checkDelay: settings.serverCheckQuery.isEmpty ? nil : .seconds(settings.serverCheckDelay),
-            idleTimeout: settings.serverIdleTimeout > 0 ? .seconds(settings.serverIdleTimeout) : nil,
-            lifetime: settings.serverLifetime > 0 ? .seconds(settings.serverLifetime) : nil,
-            loginRetry: .seconds(settings.serverLoginRetry),
-            queryWaitTimeout: settings.queryWaitTimeout > 0 ? .seconds(settings.queryWaitTimeout) : nil)
+        let limits = runtime.limits(database: database, user: request.user)
         let target = ServerTarget(database: database, user: serverUser)
         let parameters = executor.preparePool(key, mode: mode, target: target, credentials: credentials, limits: limits)
         cancelKey = executor.register(self, pool: key)

@@ -490,6 +490,70 @@ final class PoolExecutor: @unchecked Sendable {
         }
     }
 
+    // MARK: Reload
+
+    /// RELOAD / SIGHUP: reads the configuration file and auth_file again and applies them without dropping
+    /// anyone. A file with an error is refused as a whole and the running configuration stays.
+    func reload() -> Result<Void, ConfigError> {
+        guard let path = config.config.path else {
+            return .failure(ConfigError(diagnostic: ConfigDiagnostic(
+                file: "(none)", line: 0, key: nil, message: "spillway was started without a configuration file")))
+        }
+        let next: RuntimeConfig
+        do {
+            let config = try Config.load(path: path)
+            var userList = UserList(passwords: [:])
+            if let authFile = config.settings.authFile { userList = try UserList.load(path: authFile) }
+            next = RuntimeConfig(config: config, userList: userList)
+        } catch {
+            logger.error("reload refused; the running configuration stays", metadata: ["error": "\(error)"])
+            return .failure(error)
+        }
+        let previous = config
+        for definition in SettingsTable.all where !definition.reloadable
+            && definition.currentText(previous.settings) != definition.currentText(next.settings) {
+            logger.warning("setting changed in the file takes effect only after a restart", metadata: ["key": "\(definition.name)"])
+        }
+        apply(next)
+        for warning in next.config.warnings { logger.warning("\(warning.description)") }
+        logger.info("configuration reloaded", metadata: ["file": "\(path)"])
+        return .success(())
+    }
+
+    /// Makes `next` the configuration of new logins and updates every pool's limits; a pool whose database
+    /// moved (host, port, dbname) replaces its servers as they are released.
+    func apply(_ next: RuntimeConfig) {
+        configBox.withLockedValue { $0 = next }
+        let retired = state.withLockedValue { state -> [ServerConnection] in
+            var retired: [ServerConnection] = []
+            for key in Array(state.pools.keys) {
+                guard let database = next.config.database(named: key.database) else { continue }
+                let limits = next.limits(database: database, user: key.user)
+                let target = ServerTarget(database: database, user: key.user)
+                let databaseLimit = next.databaseMaxConnections(key.database)
+                let userLimit = next.config.maxUserConnections(user: key.user)
+                let moved = state.withPool(key) { entry -> Bool in
+                    entry.machine.limits = limits
+                    entry.databaseLimit = databaseLimit
+                    entry.userLimit = userLimit
+                    entry.mode = next.config.poolMode(database: database, user: key.user)
+                    guard entry.target.address.description != target.address.description
+                        || entry.target.database != target.database
+                    else { return false }
+                    entry.target = target
+                    return true
+                } ?? false
+                if moved {
+                    for id in state.withPool(key, { $0.machine.reconnect() }) ?? [] {
+                        if let server = state.servers.removeValue(forKey: id) { retired.append(server) }
+                    }
+                }
+            }
+            return retired
+        }
+        for server in retired { server.close() }
+    }
+
     // MARK: Operator commands (admin console)
 
     /// PAUSE: the matching pools lend no more servers (nil: every pool).

@@ -23,6 +23,18 @@ final class RuntimeConfig: Sendable {
         config.database(named: alias).map { config.maxDBConnections(database: $0) } ?? config.settings.maxDBConnections
     }
 
+    /// The limits of the pool for `database` and `user`, from the settings.
+    func limits(database: DatabaseConfig, user: String) -> PoolStateMachine.Limits {
+        PoolStateMachine.Limits(
+            poolSize: config.poolSize(database: database, user: user),
+            minPoolSize: database.minPoolSize ?? settings.minPoolSize,
+            checkDelay: settings.serverCheckQuery.isEmpty ? nil : .seconds(settings.serverCheckDelay),
+            idleTimeout: settings.serverIdleTimeout > 0 ? .seconds(settings.serverIdleTimeout) : nil,
+            lifetime: settings.serverLifetime > 0 ? .seconds(settings.serverLifetime) : nil,
+            loginRetry: .seconds(settings.serverLoginRetry),
+            queryWaitTimeout: settings.queryWaitTimeout > 0 ? .seconds(settings.queryWaitTimeout) : nil)
+    }
+
     /// The stored password for a role in auth_file.
     func storedPassword(user: String) -> StoredPassword? {
         passwords[user]

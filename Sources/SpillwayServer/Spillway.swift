@@ -126,6 +126,13 @@ public final class Spillway: Sendable {
         logger.info("stopped")
     }
 
+    /// Reads the configuration file and auth_file again (SIGHUP, RELOAD). An invalid file is refused as a
+    /// whole, logged with file and line, and the running configuration stays.
+    @discardableResult
+    public func reload() -> Result<Void, ConfigError> {
+        executor.reload()
+    }
+
     /// Counters of one pool: servers open, idle, assigned, and clients waiting. Nil if the pool does not exist.
     public func poolCounts(database: String, user: String) -> (servers: Int, idle: Int, active: Int, waiting: Int)? {
         executor.poolSnapshot(PoolKey(database: database, user: user))

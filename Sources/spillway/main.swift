@@ -56,6 +56,13 @@ struct Run: AsyncParsableCommand {
             logger.critical("could not start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        // SIGHUP: reload the configuration; a bad file is logged and the running one stays.
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler { spillway.reload() }
+        hangup.resume()
+        defer { hangup.cancel() }
+
         // SIGTERM: drain for up to shutdown_timeout; SIGINT: drain as long as servers are in use (PgBouncer's
         // safe shutdown); SIGQUIT, or a second signal: close at once.
         let signals = SignalStream([SIGTERM, SIGINT, SIGQUIT])

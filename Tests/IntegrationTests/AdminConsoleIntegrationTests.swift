@@ -103,4 +103,42 @@ struct AdminConsoleIntegrationTests {
         #expect(servers.stdout.contains("|\(pid)|"), "backend \(pid) not in \(servers.stdout)")
         try await app.close()
     }
+
+    /// RELOAD picks up a bigger default_pool_size while 50 pgbench clients run, with no failed transaction;
+    /// a broken file is refused, naming its line, and the running configuration stays.
+    @Test(.timeLimit(.minutes(2)))
+    func reloadChangesPoolSizeUnderLoadAndRefusesBadFiles() async throws {
+        try await PgbenchData.ensure()
+        let spillway = try await start()
+        defer { Task { await spillway.stop() } }
+        let cluster = try TestCluster.info()
+        let bench = Task {
+            try await Shell.run(
+                "\(cluster.bin)/pgbench",
+                ["-n", "-S", "-c", "50", "-j", "2", "-T", "4",
+                 "host=127.0.0.1 port=\(spillway.port) dbname=\(TestCluster.database) user=\(TestCluster.scramUser)"],
+                environment: ["PGPASSWORD": TestCluster.scramPassword])
+        }
+        let path = "\(spillway.directory)/spillway.ini"
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        try original.replacingOccurrences(of: "default_pool_size = 2", with: "default_pool_size = 5")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let reloaded = try await admin(spillway, "RELOAD")
+        #expect(reloaded.status == 0, "\(reloaded.stderr)")
+        var peak = 0
+        try await eventually("the pool grows past the old size") {
+            peak = max(peak, try await TestCluster.backendCount(user: TestCluster.scramUser))
+            return peak > 2
+        }
+        let result = try await bench.value
+        #expect(result.stdout.contains("number of failed transactions: 0 "), "\(result.stdout)\n\(result.stderr)")
+        #expect(peak <= 5, "saw \(peak) backends with default_pool_size 5")
+
+        try (original + "\npool_mode = sessoin\n").write(toFile: path, atomically: true, encoding: .utf8)
+        let refused = try await admin(spillway, "RELOAD")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("spillway.ini:") && refused.stderr.contains("pool_mode"), "\(refused.stderr)")
+        let config = try await admin(spillway, "SHOW CONFIG")
+        #expect(config.stdout.split(separator: "\n").contains("default_pool_size|5|20|yes"), "\(config.stdout)")
+    }
 }

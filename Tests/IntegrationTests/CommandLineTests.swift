@@ -129,4 +129,51 @@ struct CommandLineTests {
         #expect(rows == ["2"], "the transaction in progress at SIGTERM did not commit")
         try? await connection.close()
     }
+
+    /// SIGHUP with a broken file: a log line names file and line, and the running configuration keeps serving.
+    @Test func sighupWithInvalidFileKeepsRunning() async throws {
+        let cluster = try TestCluster.info()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let secret = try await TestCluster.storedSecret(TestCluster.scramUser)
+        try "\"\(TestCluster.scramUser)\" \"\(secret)\"\n".write(
+            toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
+        let port = Int.random(in: 20_000..<30_000)
+        let ini = """
+            [databases]
+            \(TestCluster.database) = host=127.0.0.1 port=\(cluster.port)
+            [pgbouncer]
+            listen_addr = 127.0.0.1
+            listen_port = \(port)
+            unix_socket_dir = \(directory)
+            auth_type = scram-sha-256
+            auth_file = \(directory)/userlist.txt
+            """
+        try ini.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: "\(directory)/stderr.log", contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["\(directory)/spillway.ini"]
+        process.standardError = FileHandle(forWritingAtPath: "\(directory)/stderr.log")
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try await eventually("spillway listens on \(port)") {
+            FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)")
+        }
+        try (ini + "\ndefault_pool_size = lots\n").write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        try await eventually("the refused reload is logged") {
+            let log = (try? String(contentsOfFile: "\(directory)/stderr.log", encoding: .utf8)) ?? ""
+            return log.contains("reload refused") && log.contains("spillway.ini:9:") && log.contains("default_pool_size")
+        }
+        #expect(process.isRunning)
+        let result = try await Shell.run(
+            "\(cluster.bin)/psql",
+            ["-X", "-At", "host=127.0.0.1 port=\(port) dbname=\(TestCluster.database) user=\(TestCluster.scramUser)",
+             "-c", "select 'still serving'"],
+            environment: ["PGPASSWORD": TestCluster.scramPassword])
+        #expect(result.stdout == "still serving\n", "\(result.stderr)")
+        kill(process.processIdentifier, SIGTERM)
+        try await eventually("spillway exits") { !process.isRunning }
+    }
 }

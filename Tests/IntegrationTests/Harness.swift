@@ -141,7 +141,8 @@ final class SpillwayUnderTest: Sendable {
             threads = 2
             \(settings.joined(separator: "\n"))
             """
-        let config = try Config.parse(text, file: "\(directory)/spillway.ini")
+        try text.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
+        let config = try Config.load(path: "\(directory)/spillway.ini")
         let logs = LogCapture()
         var logger = Logger(label: "spillway-test") { _ in logs.handler() }
         logger.logLevel = .debug

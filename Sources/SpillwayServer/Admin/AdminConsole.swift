@@ -73,11 +73,19 @@ struct AdminConsole {
                 return .failed(ErrorResponse(severity: .error, code: .protocolViolation, message: "no such client: \(id)"))
             }
             return .done(.command("KILL_CLIENT"))
-        case .kill, .suspend, .reload, .shutdown, .set:
+        case .reload:
+            switch executor.reload() {
+            case .success: return .done(.command("RELOAD"))
+            case .failure(let error):
+                return .failed(ErrorResponse(
+                    severity: .error, code: .invalidParameterValue, message: "reload refused: \(error)",
+                    detail: "The running configuration stays in effect."))
+            }
+        case .kill, .suspend, .shutdown, .set:
             return .failed(ErrorResponse(
                 severity: .error, code: .featureNotSupported,
                 message: "\(command.word) is not available in this version of spillway",
-                hint: "Available: SHOW \(Self.shows.joined(separator: "|")), PAUSE, RESUME, DISABLE, ENABLE, RECONNECT, KILL_CLIENT."))
+                hint: "Available: SHOW \(Self.shows.joined(separator: "|")), PAUSE, RESUME, DISABLE, ENABLE, RECONNECT, KILL_CLIENT, RELOAD."))
         }
     }
 
