@@ -554,6 +554,43 @@ final class PoolExecutor: @unchecked Sendable {
         for server in retired { server.close() }
     }
 
+    /// SET key = value from the console: a reloadable setting changes for new logins and every pool now.
+    /// Not written back to the file: a RELOAD or restart returns to what the file says.
+    func set(_ key: String, to value: String) -> Result<Void, ErrorResponse> {
+        guard let definition = SettingsTable.definition(key) else {
+            return .failure(ErrorResponse(severity: .error, code: .invalidParameterValue, message: "unknown setting: \(key)"))
+        }
+        guard definition.reloadable else {
+            return .failure(ErrorResponse(
+                severity: .error, code: .invalidParameterValue, message: "\(key) cannot be changed while running",
+                hint: "Change it in the configuration file and restart spillway."))
+        }
+        let current = config
+        var config = current.config
+        do {
+            try definition.apply(value, to: &config.settings)
+        } catch {
+            return .failure(ErrorResponse(severity: .error, code: .invalidParameterValue, message: "\(error)"))
+        }
+        apply(RuntimeConfig(config: config, userList: current.userList))
+        logger.info("setting changed from the console", metadata: ["key": "\(definition.name)", "value": "\(value)"])
+        return .success(())
+    }
+
+    /// KILL db: every client of the database is closed and its servers too; the database stays paused
+    /// until RESUME, as in PgBouncer.
+    func kill(database: String) {
+        pause(database: database)
+        let clients = state.withLockedValue { state in
+            state.clientPools.compactMap { id, key in key.database == database ? state.clients[id] : nil }
+        }
+        for client in clients { client.onLoop { client.closeByAdministrator() } }
+        reconnect(database: database)
+    }
+
+    /// Set by `Spillway`: SHUTDOWN from the console drains and stops the whole process.
+    let shutdownRequest = NIOLockedValueBox<(@Sendable (Bool) -> Void)?>(nil)
+
     // MARK: Operator commands (admin console)
 
     /// PAUSE: the matching pools lend no more servers (nil: every pool).

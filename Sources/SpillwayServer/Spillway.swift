@@ -19,6 +19,11 @@ public final class Spillway: Sendable {
     private let logger: Logger
     /// Set by the first shutdown: a second one (another signal) does nothing.
     private let stopping = NIOLockedValueBox(false)
+    /// Set once a console SHUTDOWN has finished stopping everything.
+    let stopped = NIOLockedValueBox(false)
+
+    /// True once a SHUTDOWN from the admin console has stopped Spillway: the process should exit.
+    public var hasStopped: Bool { stopped.withLockedValue { $0 } }
 
     private init(port: Int, unixSocketPath: String?, group: MultiThreadedEventLoopGroup, ownsGroup: Bool,
                  channels: [Channel], executor: PoolExecutor, maintenance: RepeatedTask, logger: Logger) {
@@ -86,8 +91,19 @@ public final class Spillway: Sendable {
             let maintenance = loops[0].scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
                 executor.maintain()
             }
-            return Spillway(port: port, unixSocketPath: unixPath, group: group, ownsGroup: true, channels: channels,
-                            executor: executor, maintenance: maintenance, logger: logger)
+            let spillway = Spillway(
+                port: port, unixSocketPath: unixPath, group: group, ownsGroup: true, channels: channels,
+                executor: executor, maintenance: maintenance, logger: logger)
+            executor.shutdownRequest.withLockedValue { request in
+                request = { [weak spillway] drain in
+                    guard let spillway else { return }
+                    Task {
+                        if drain { await spillway.drain(timeout: nil) } else { await spillway.shutdown() }
+                        spillway.stopped.withLockedValue { $0 = true }
+                    }
+                }
+            }
+            return spillway
         } catch {
             for channel in channels { try? await channel.close() }
             try? await group.shutdownGracefully()

@@ -66,7 +66,21 @@ struct Run: AsyncParsableCommand {
         // SIGTERM: drain for up to shutdown_timeout; SIGINT: drain as long as servers are in use (PgBouncer's
         // safe shutdown); SIGQUIT, or a second signal: close at once.
         let signals = SignalStream([SIGTERM, SIGINT, SIGQUIT])
-        let first = await signals.next()
+        let first: Int32 = await withTaskGroup(of: Int32.self) { group in
+            group.addTask { await signals.next() }
+            group.addTask {
+                // SHUTDOWN from the admin console stops Spillway from inside.
+                while !spillway.hasStopped, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
+                return 0
+            }
+            let first = await group.next() ?? 0
+            group.cancelAll()
+            return first
+        }
+        if first == 0 || first == -1 {
+            logger.info("stopped from the admin console")
+            return
+        }
         guard first != SIGQUIT else {
             logger.info("shutting down now", metadata: ["signal": "SIGQUIT"])
             await spillway.shutdown()

@@ -141,4 +141,33 @@ struct AdminConsoleIntegrationTests {
         let config = try await admin(spillway, "SHOW CONFIG")
         #expect(config.stdout.split(separator: "\n").contains("default_pool_size|5|20|yes"), "\(config.stdout)")
     }
+
+    /// SET changes a reloadable setting at once and refuses the others; KILL closes the database's clients
+    /// and leaves it paused until RESUME.
+    @Test func setAndKill() async throws {
+        let spillway = try await start()
+        defer { Task { await spillway.stop() } }
+        let set = try await admin(spillway, "SET default_pool_size = 3")
+        #expect(set.status == 0, "\(set.stderr)")
+        let config = try await admin(spillway, "SHOW CONFIG")
+        #expect(config.stdout.split(separator: "\n").contains { $0.hasPrefix("default_pool_size|3|") }, "\(config.stdout)")
+        let fixed = try await admin(spillway, "SET listen_port = 1")
+        #expect(fixed.stderr.contains("cannot be changed while running"), "\(fixed.stderr)")
+        let unknown = try await admin(spillway, "SET no_such_thing = 1")
+        #expect(unknown.stderr.contains("unknown setting"), "\(unknown.stderr)")
+
+        let victim = try await spillway.connect()
+        _ = try await victim.query("select 1", logger: .init(label: "t")).collect()
+        #expect(try await admin(spillway, "KILL \(TestCluster.database)").status == 0)
+        try await eventually("the database's client is closed") { victim.isClosed }
+        let next = try await spillway.connect()
+        let waiting = Task { try await next.query("select 5::int8", logger: .init(label: "t")).collect() }
+        try await eventually("the killed database stays paused") {
+            let pools = try await admin(spillway, "SHOW POOLS")
+            return pools.stdout.split(separator: "\n").contains { $0.hasPrefix("\(TestCluster.database)|") && $0.split(separator: "|")[3] == "1" }
+        }
+        #expect(try await admin(spillway, "RESUME \(TestCluster.database)").status == 0)
+        #expect(try await waiting.value.count == 1)
+        try await next.close()
+    }
 }

@@ -148,6 +148,7 @@ struct CommandLineTests {
             unix_socket_dir = \(directory)
             auth_type = scram-sha-256
             auth_file = \(directory)/userlist.txt
+            admin_users = \(TestCluster.scramUser)
             """
         try ini.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: "\(directory)/stderr.log", contents: nil)
@@ -164,7 +165,7 @@ struct CommandLineTests {
         kill(process.processIdentifier, SIGHUP)
         try await eventually("the refused reload is logged") {
             let log = (try? String(contentsOfFile: "\(directory)/stderr.log", encoding: .utf8)) ?? ""
-            return log.contains("reload refused") && log.contains("spillway.ini:9:") && log.contains("default_pool_size")
+            return log.contains("reload refused") && log.contains("spillway.ini:10:") && log.contains("default_pool_size")
         }
         #expect(process.isRunning)
         let result = try await Shell.run(
@@ -173,7 +174,13 @@ struct CommandLineTests {
              "-c", "select 'still serving'"],
             environment: ["PGPASSWORD": TestCluster.scramPassword])
         #expect(result.stdout == "still serving\n", "\(result.stderr)")
-        kill(process.processIdentifier, SIGTERM)
-        try await eventually("spillway exits") { !process.isRunning }
+        // SHUTDOWN from the console stops the process, which exits 0.
+        let stop = try await Shell.run(
+            "\(cluster.bin)/psql",
+            ["-X", "-At", "host=127.0.0.1 port=\(port) dbname=pgbouncer user=\(TestCluster.scramUser)", "-c", "SHUTDOWN"],
+            environment: ["PGPASSWORD": TestCluster.scramPassword])
+        _ = stop
+        try await eventually("spillway exits after SHUTDOWN") { !process.isRunning }
+        #expect(process.terminationStatus == 0)
     }
 }

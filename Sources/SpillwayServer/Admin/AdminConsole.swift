@@ -81,11 +81,26 @@ struct AdminConsole {
                     severity: .error, code: .invalidParameterValue, message: "reload refused: \(error)",
                     detail: "The running configuration stays in effect."))
             }
-        case .kill, .suspend, .shutdown, .set:
+        case .set(let key, let value):
+            switch executor.set(key, to: value) {
+            case .success: return .done(.command("SET \(key)=\(value)"))
+            case .failure(let error): return .failed(error)
+            }
+        case .kill(let database):
+            executor.kill(database: database)
+            return .done(.command("KILL"))
+        case .shutdown(let mode):
+            guard let request = executor.shutdownRequest.withLockedValue({ $0 }) else {
+                return .failed(ErrorResponse(severity: .error, code: .featureNotSupported, message: "SHUTDOWN is not available here"))
+            }
+            // WAIT_FOR_SERVERS / WAIT_FOR_CLIENTS drain first; plain SHUTDOWN closes at once. PgBouncer answers nothing.
+            request(mode != .immediate)
+            return .done(.command("SHUTDOWN"))
+        case .suspend:
             return .failed(ErrorResponse(
                 severity: .error, code: .featureNotSupported,
-                message: "\(command.word) is not available in this version of spillway",
-                hint: "Available: SHOW \(Self.shows.joined(separator: "|")), PAUSE, RESUME, DISABLE, ENABLE, RECONNECT, KILL_CLIENT, RELOAD."))
+                message: "SUSPEND is not supported by spillway",
+                hint: "SUSPEND serves PgBouncer's online restart (takeover), which spillway does not do; run several spillway processes with so_reuseport instead."))
         }
     }
 
