@@ -142,6 +142,20 @@ public final class Spillway: Sendable {
         logger.info("stopped")
     }
 
+    /// SIGUSR1: like the console's PAUSE for every database (servers are closed once all are back).
+    public func pause() {
+        executor.pause(database: nil)
+        Task {
+            while !executor.isQuiescent(database: nil) { try? await Task.sleep(for: .milliseconds(20)) }
+            executor.reconnect(database: nil)
+        }
+    }
+
+    /// SIGUSR2: like the console's RESUME.
+    public func resume() {
+        executor.resume(database: nil)
+    }
+
     /// Reads the configuration file and auth_file again (SIGHUP, RELOAD). An invalid file is refused as a
     /// whole, logged with file and line, and the running configuration stays.
     @discardableResult

@@ -62,6 +62,19 @@ struct Run: AsyncParsableCommand {
         hangup.setEventHandler { spillway.reload() }
         hangup.resume()
         defer { hangup.cancel() }
+        // SIGUSR1 / SIGUSR2: pause / resume every pool, as PgBouncer does.
+        signal(SIGUSR1, SIG_IGN)
+        signal(SIGUSR2, SIG_IGN)
+        let pauseSource = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: .global())
+        pauseSource.setEventHandler { spillway.pause() }
+        pauseSource.resume()
+        let resumeSource = DispatchSource.makeSignalSource(signal: SIGUSR2, queue: .global())
+        resumeSource.setEventHandler { spillway.resume() }
+        resumeSource.resume()
+        defer {
+            pauseSource.cancel()
+            resumeSource.cancel()
+        }
 
         // SIGTERM: drain for up to shutdown_timeout; SIGINT: drain as long as servers are in use (PgBouncer's
         // safe shutdown); SIGQUIT, or a second signal: close at once.

@@ -174,6 +174,21 @@ struct CommandLineTests {
              "-c", "select 'still serving'"],
             environment: ["PGPASSWORD": TestCluster.scramPassword])
         #expect(result.stdout == "still serving\n", "\(result.stderr)")
+        // SIGUSR1 pauses every pool, SIGUSR2 resumes: SHOW DATABASES' `paused` column follows.
+        func paused() async throws -> String? {
+            let databases = try await Shell.run(
+                "\(cluster.bin)/psql",
+                ["-X", "-At", "host=127.0.0.1 port=\(port) dbname=pgbouncer user=\(TestCluster.scramUser)",
+                 "-c", "SHOW DATABASES"],
+                environment: ["PGPASSWORD": TestCluster.scramPassword])
+            return databases.stdout.split(separator: "\n").first { $0.hasPrefix("\(TestCluster.database)|") }
+                .map { String($0.split(separator: "|", omittingEmptySubsequences: false)[11]) }
+        }
+        kill(process.processIdentifier, SIGUSR1)
+        try await eventually("SIGUSR1 pauses") { try await paused() == "1" }
+        kill(process.processIdentifier, SIGUSR2)
+        try await eventually("SIGUSR2 resumes") { try await paused() == "0" }
+
         // SHUTDOWN from the console stops the process, which exits 0.
         let stop = try await Shell.run(
             "\(cluster.bin)/psql",
