@@ -31,80 +31,26 @@ struct CommandLineTests {
 
     /// `spillway CONFIG` serves psql, and SIGTERM stops it with status 0.
     @Test func binaryServesAndStopsOnSigterm() async throws {
-        let cluster = try TestCluster.info()
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let secret = try await TestCluster.storedSecret(TestCluster.scramUser)
-        try "\"\(TestCluster.scramUser)\" \"\(secret)\"\n".write(
-            toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
-        let port = Int.random(in: 20_000..<30_000)
-        try """
-            [databases]
-            \(TestCluster.database) = host=127.0.0.1 port=\(cluster.port)
-            [pgbouncer]
-            listen_addr = 127.0.0.1
-            listen_port = \(port)
-            unix_socket_dir = \(directory)
-            auth_type = scram-sha-256
-            auth_file = \(directory)/userlist.txt
-            pool_mode = transaction
-            """.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["\(directory)/spillway.ini"]
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        try await eventually("spillway listens on \(port)") {
-            FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)")
-        }
-        let result = try await Shell.run(
-            "\(cluster.bin)/psql",
-            ["-X", "-At", "host=127.0.0.1 port=\(port) dbname=\(TestCluster.database) user=\(TestCluster.scramUser)",
-             "-c", "select 'through the binary'"],
-            environment: ["PGPASSWORD": TestCluster.scramPassword])
+        let spillway = try await RunningBinary(extra: ["pool_mode = transaction"])
+        let result = try await spillway.psql("select 'through the binary'")
         #expect(result.stdout == "through the binary\n", "\(result.stderr)")
-        kill(process.processIdentifier, SIGTERM)
-        try await eventually("spillway exits after SIGTERM") { !process.isRunning }
-        #expect(process.terminationStatus == 0)
+        spillway.signal(SIGTERM)
+        try await eventually("spillway exits after SIGTERM") { !spillway.process.isRunning }
+        #expect(spillway.process.terminationStatus == 0)
     }
 
     /// SIGTERM during a transaction: new connections are refused, the transaction still commits, then
     /// Spillway exits 0 well within shutdown_timeout.
     @Test func sigtermLetsTheTransactionFinishThenExits() async throws {
-        let cluster = try TestCluster.info()
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         _ = try await TestCluster.superuser("""
             create table if not exists it_shutdown (id int);
             grant all on it_shutdown to \(TestCluster.scramUser);
             truncate it_shutdown;
             """)
-        let secret = try await TestCluster.storedSecret(TestCluster.scramUser)
-        try "\"\(TestCluster.scramUser)\" \"\(secret)\"\n".write(
-            toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
-        let port = Int.random(in: 20_000..<30_000)
-        try """
-            [databases]
-            \(TestCluster.database) = host=127.0.0.1 port=\(cluster.port)
-            [pgbouncer]
-            listen_addr = 127.0.0.1
-            listen_port = \(port)
-            unix_socket_dir = \(directory)
-            auth_type = scram-sha-256
-            auth_file = \(directory)/userlist.txt
-            pool_mode = transaction
-            shutdown_timeout = 20
-            """.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["\(directory)/spillway.ini"]
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        try await eventually("spillway listens on \(port)") {
-            FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)")
-        }
+        let spillway = try await RunningBinary(extra: ["pool_mode = transaction", "shutdown_timeout = 20"])
+        let directory = spillway.directory
+        let port = spillway.port
+        let process = spillway.process
         var configuration = PostgresConnection.Configuration(
             host: "127.0.0.1", port: port, username: TestCluster.scramUser, password: TestCluster.scramPassword,
             database: TestCluster.database, tls: .disable)
@@ -128,39 +74,17 @@ struct CommandLineTests {
         let rows = try await TestCluster.superuser("select count(*) from it_shutdown")
         #expect(rows == ["2"], "the transaction in progress at SIGTERM did not commit")
         try? await connection.close()
+        withExtendedLifetime(spillway) {}  // its deinit stops the process and removes the folder
     }
 
     /// SIGHUP with a broken file: a log line names file and line, and the running configuration keeps serving.
     @Test func sighupWithInvalidFileKeepsRunning() async throws {
+        let spillway = try await RunningBinary(extra: ["admin_users = \(TestCluster.scramUser)"])
         let cluster = try TestCluster.info()
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let secret = try await TestCluster.storedSecret(TestCluster.scramUser)
-        try "\"\(TestCluster.scramUser)\" \"\(secret)\"\n".write(
-            toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
-        let port = Int.random(in: 20_000..<30_000)
-        let ini = """
-            [databases]
-            \(TestCluster.database) = host=127.0.0.1 port=\(cluster.port)
-            [pgbouncer]
-            listen_addr = 127.0.0.1
-            listen_port = \(port)
-            unix_socket_dir = \(directory)
-            auth_type = scram-sha-256
-            auth_file = \(directory)/userlist.txt
-            admin_users = \(TestCluster.scramUser)
-            """
-        try ini.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: "\(directory)/stderr.log", contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["\(directory)/spillway.ini"]
-        process.standardError = FileHandle(forWritingAtPath: "\(directory)/stderr.log")
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        try await eventually("spillway listens on \(port)") {
-            FileManager.default.fileExists(atPath: "\(directory)/.s.PGSQL.\(port)")
-        }
+        let directory = spillway.directory
+        let port = spillway.port
+        let process = spillway.process
+        let ini = spillway.ini
         try (ini + "\ndefault_pool_size = lots\n").write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
         kill(process.processIdentifier, SIGHUP)
         try await eventually("the refused reload is logged") {
@@ -197,5 +121,60 @@ struct CommandLineTests {
         _ = stop
         try await eventually("spillway exits after SHUTDOWN") { !process.isRunning }
         #expect(process.terminationStatus == 0)
+        withExtendedLifetime(spillway) {}  // its deinit stops the process and removes the folder
     }
+}
+
+/// A `spillway` process started from the built binary in a temp folder: the test database, the SCRAM role
+/// in userlist.txt, `extra` lines in `[pgbouncer]`, stderr kept in `log`.
+final class RunningBinary {
+    let directory: String
+    let port: Int
+    let process = Process()
+    /// The configuration file's text as written at start.
+    let ini: String
+    var iniPath: String { "\(directory)/spillway.ini" }
+    var logPath: String { "\(directory)/stderr.log" }
+
+    init(extra: [String] = []) async throws {
+        let cluster = try TestCluster.info()
+        directory = try makeTemporaryDirectory()
+        let secret = try await TestCluster.storedSecret(TestCluster.scramUser)
+        try "\"\(TestCluster.scramUser)\" \"\(secret)\"\n".write(
+            toFile: "\(directory)/userlist.txt", atomically: true, encoding: .utf8)
+        port = Int.random(in: 20_000..<30_000)
+        ini = ([
+            "[databases]",
+            "\(TestCluster.database) = host=127.0.0.1 port=\(cluster.port)",
+            "[pgbouncer]",
+            "listen_addr = 127.0.0.1",
+            "listen_port = \(port)",
+            "unix_socket_dir = \(directory)",
+            "auth_type = scram-sha-256",
+            "auth_file = \(directory)/userlist.txt",
+        ] + extra).joined(separator: "\n")
+        try ini.write(toFile: iniPath, atomically: true, encoding: .utf8)
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
+        process.arguments = [iniPath]
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        let socket = "\(directory)/.s.PGSQL.\(port)"
+        try await eventually("spillway listens on \(port)") { FileManager.default.fileExists(atPath: socket) }
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// psql as the SCRAM role against `database` through this Spillway.
+    func psql(_ command: String, database: String = TestCluster.database) async throws -> Shell.Result {
+        try await Shell.run(
+            "\(try TestCluster.info().bin)/psql",
+            ["-X", "-At", "host=127.0.0.1 port=\(port) dbname=\(database) user=\(TestCluster.scramUser)", "-c", command],
+            environment: ["PGPASSWORD": TestCluster.scramPassword])
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 }
