@@ -40,16 +40,16 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     let id: ClientID
     let loop: EventLoop
     let loopIndex: Int
-    private unowned(unsafe) let executor: PoolExecutor
+    unowned(unsafe) let executor: PoolExecutor
     private let baseLogger: Logger
     /// Who the client is, for log lines; kept as plain fields and turned into metadata only when a line is
     /// written, so an idle client carries no metadata dictionary.
     private var remoteForLog = "unix"
-    private var userForLog: String?
-    private var databaseForLog: String?
+    var userForLog: String?
+    var databaseForLog: String?
 
     /// The logger with this client's facts as metadata.
-    private var logger: Logger {
+    var logger: Logger {
         var logger = baseLogger
         logger[metadataKey: "client"] = "\(id)"
         logger[metadataKey: "remote"] = "\(remoteForLog)"
@@ -58,30 +58,30 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         if !tag.application.isEmpty { logger[metadataKey: "app"] = "\(tag.application)" }
         return logger
     }
-    private let runtime: RuntimeConfig
+    let runtime: RuntimeConfig
 
-    private var context: ChannelHandlerContext?
-    private var phase = ClientPhase.startup(StartupDecoder())
-    private var session = ClientSession(mode: .transaction)
-    private var decoder: FrameDecoder
+    var context: ChannelHandlerContext?
+    var phase = ClientPhase.startup(StartupDecoder())
+    var session = ClientSession(mode: .transaction)
+    var decoder: FrameDecoder
     /// Messages kept while waiting for a server.
     private var held: [Frame] = []
     private(set) var linkedServer: ServerConnection?
     /// Tracked parameters this client wants on any server it uses.
-    private(set) var wantedParameters = TrackedParameters()
-    private var cancelKey: CancelRequest?
-    private var pool: PoolKey?
-    private var tag: ClientTag
-    private var admitted = false
+    var wantedParameters = TrackedParameters()
+    var cancelKey: CancelRequest?
+    var pool: PoolKey?
+    var tag: ClientTag
+    var admitted = false
     private var wroteToServer = false
     /// Bytes of `held`: bounded by pausing reads.
     private var heldBytes = 0
-    private var loginTimer: Scheduled<Void>?
+    var loginTimer: Scheduled<Void>?
     private let connectedAt = ContinuousClock.now
-    private let connectedAtWall = time(nil)
+    let connectedAtWall = time(nil)
     /// Wall-clock time the client last started a transaction (SHOW CLIENTS request_time).
-    private var requestAtWall = time(nil)
-    private var remote = "unknown"
+    var requestAtWall = time(nil)
+    var remote = "unknown"
     /// The linked server's FATAL ErrorResponse, held until the server's connection closes.
     private var serverFatal: ErrorResponse?
 
@@ -209,308 +209,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    // MARK: Startup
-
-    private func readStartup() throws(WireError) {
-        while case .startup(var startup) = phase, let packet = try startup.next() {
-            phase = .startup(startup)
-            switch packet {
-            case .sslRequest, .gssEncRequest:
-                // No TLS yet: 'N' tells the client to go on in plain text.
-                var buffer = context!.channel.allocator.buffer(capacity: 1)
-                buffer.writeInteger(UInt8(ascii: "N"))
-                context!.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-            case .cancel(let request):
-                executor.cancel(request)
-                phase = .closed
-                context!.close(promise: nil)
-                return
-            case .startup(let message):
-                let rest = startup.drain()
-                begin(message)
-                if let rest { decoder.append(rest) }
-                try readFrames()
-                return
-            }
-        }
-    }
-
-    private func begin(_ message: StartupMessage) {
-        let requestedDatabase = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? message.user ?? ""
-        // The admin console never waits behind application traffic: it is not counted against max_client_conn.
-        let isConsole = AdminConsole.databaseNames.contains(requestedDatabase)
-        guard admitted || isConsole else {
-            fatal(.tooManyConnections, "no more connections allowed (max_client_conn)",
-                  detail: "Spillway already serves max_client_conn = \(runtime.settings.maxClientConn) clients.")
-            return
-        }
-        guard let user = message.user, !user.isEmpty else {
-            fatal(.invalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet")
-            return
-        }
-        let database = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? user
-        let ignored = Set(runtime.settings.ignoreStartupParameters.map { $0.lowercased() })
-        for (name, value) in message.parameters {
-            let lower = name.lowercased()
-            if lower == "user" || lower == "database" || ignored.contains(lower) { continue }
-            if wantedParameters.set(name, value) { continue }
-            if lower == "options" && value.isEmpty { continue }
-            fatal(.protocolViolation, "unsupported startup parameter: \(name)",
-                  hint: "Add \(name) to ignore_startup_parameters to let such clients connect.")
-            return
-        }
-        tag.application = wantedParameters["application_name"].flatMap { $0.isEmpty ? nil : $0 } ?? remote
-        userForLog = user
-        databaseForLog = database
-        let request = LoginRequest(user: user, database: database)
-        var stored = runtime.storedPassword(user: user)
-        if stored == nil, runtime.settings.authType == .trust, runtime.settings.authFile == nil {
-            stored = .plain("")  // trust without auth_file: any role may log in, as PostgreSQL's trust
-        }
-        var login = ClientLogin(authType: runtime.settings.authType, user: user, stored: stored,
-                                randomBytes: secureRandomBytes(18))
-        if runtime.settings.authType == .trust && stored == nil {
-            fatal(.invalidPassword, "password authentication failed for user \"\(user)\"")
-            return
-        }
-        advanceLogin(login.start(), login: login, request: request)
-    }
-
-    // MARK: Authentication
-
-    private func advanceLogin(_ step: ClientLogin.Step, login: ClientLogin, request: LoginRequest) {
-        switch step {
-        case .send(let authRequest):
-            phase = .authenticating(login, request)
-            var buffer = context!.channel.allocator.buffer(capacity: 64)
-            BackendMessage.authentication(authRequest).encode(into: &buffer)
-            context!.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        case .succeeded(let saslFinal, let clientKey):
-            var buffer = context!.channel.allocator.buffer(capacity: 64)
-            if let saslFinal { BackendMessage.authentication(.saslFinal(data: saslFinal)).encode(into: &buffer) }
-            BackendMessage.authentication(.ok).encode(into: &buffer)
-            context!.write(wrapOutboundOut(buffer), promise: nil)
-            authenticated(request, clientKey: clientKey)
-        case .failed(let reason):
-            logger.info("client login failed", metadata: ["reason": "\(reason)"])
-            fatal(.invalidPassword, "password authentication failed for user \"\(request.user)\"")
-        }
-    }
-
-    private func authenticated(_ request: LoginRequest, clientKey: [UInt8]?) {
-        if AdminConsole.databaseNames.contains(request.database) {
-            startConsole(request)
-            return
-        }
-        let config = runtime.config
-        guard let database = config.database(named: request.database) else {
-            fatal(.invalidCatalogName, "no such database: \"\(request.database)\"",
-                  hint: "Spillway serves the databases listed in [databases] of its configuration.")
-            return
-        }
-        if executor.isDisabled(database: request.database) {
-            fatal(.cannotConnectNow, "database \"\(request.database)\" does not allow connections",
-                  detail: "An administrator ran DISABLE \(request.database); ENABLE lets clients in again.")
-            return
-        }
-        let serverUser = database.user ?? request.user
-        let credentials = serverCredentials(database: database, serverUser: serverUser, clientUser: request.user,
-                                            clientKey: clientKey)
-        let key = PoolKey(database: request.database, user: serverUser)
-        let settings = runtime.settings
-        let mode = config.poolMode(database: database, user: request.user)
-        session = ClientSession(mode: mode)
-        pool = key
-        let limits = runtime.limits(database: database, user: request.user)
-        let target = ServerTarget(database: database, user: serverUser)
-        let parameters = executor.preparePool(key, mode: mode, target: target, credentials: credentials, limits: limits)
-        cancelKey = executor.register(self, pool: key)
-        if let parameters {
-            finishLogin(serverParameters: parameters)
-        } else {
-            phase = .fetchingParameters
-            setReading(false)  // nothing is expected from the client until its login completes
-            waitForServer(key)
-        }
-    }
-
-    private func serverCredentials(
-        database: DatabaseConfig, serverUser: String, clientUser: String, clientKey: [UInt8]?
-    ) -> ServerCredentials {
-        if let password = database.password { return .password(password) }
-        switch runtime.storedPassword(user: serverUser) {
-        case .plain(let password): return .password(password)
-        case .md5(let hash): return .md5Hash(hash)
-        case .scram(let secret):
-            if serverUser == clientUser, let clientKey { return .scramKeys(clientKey: clientKey, serverKey: secret.serverKey) }
-            return .none
-        case nil: return .none
-        }
-    }
-
-    private func finishLogin(serverParameters: [(name: String, value: String)]) {
-        guard let context, let cancelKey else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 512)
-        for (name, value) in serverParameters {
-            // A setting the client did not choose takes the pool's default, so that whatever another client
-            // set on a shared server is undone before this client's statements run.
-            if wantedParameters[name] == nil { wantedParameters.set(name, value) }
-            let shown = wantedParameters[name] ?? value
-            BackendMessage.parameterStatus(name: name, value: shown).encode(into: &buffer)
-        }
-        BackendMessage.backendKeyData(cancelKey).encode(into: &buffer)
-        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        phase = .ready
-        loginTimer?.cancel()
-        // Logged in: messages may now be as large as max_packet_size.
-        let rest = decoder.drain()
-        decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)
-        if let rest { decoder.append(rest) }
-        if runtime.settings.logConnections {
-            logger.info("client logged in", metadata: ["mode": "\(session.mode.rawValue)"])
-        }
-        do {
-            try readFrames()
-        } catch {
-            fatal(error.sqlState, String(describing: error))
-        }
-    }
-
-    // MARK: Admin console
-
-    private func startConsole(_ request: LoginRequest) {
-        let settings = runtime.settings
-        let isAdmin = settings.adminUsers.contains(request.user)
-        guard isAdmin || settings.statsUsers.contains(request.user) else {
-            logger.info("refused admin console login", metadata: ["reason": "not in admin_users or stats_users"])
-            fatal(.invalidAuthorizationSpecification, "not allowed",
-                  hint: "Only users listed in admin_users or stats_users may use the console.")
-            return
-        }
-        guard let context else { return }
-        if admitted {
-            // Counted at accept like any client; the console does not take an application's slot.
-            admitted = false
-            executor.clientConnectionClosed()
-        }
-        cancelKey = executor.register(self, pool: nil)
-        var buffer = context.channel.allocator.buffer(capacity: 256)
-        let parameters: [(String, String)] = [
-            ("server_version", "15.0 (spillway \(SpillwayVersion.current))"), ("server_encoding", "UTF8"),
-            ("client_encoding", "UTF8"), ("DateStyle", "ISO, MDY"), ("TimeZone", "UTC"),
-            ("standard_conforming_strings", "on"), ("integer_datetimes", "on"), ("is_superuser", "off"),
-            ("application_name", wantedParameters["application_name"] ?? ""),
-        ]
-        for (name, value) in parameters { BackendMessage.parameterStatus(name: name, value: value).encode(into: &buffer) }
-        BackendMessage.backendKeyData(cancelKey!).encode(into: &buffer)
-        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        phase = .console(isAdmin: isAdmin)
-        loginTimer?.cancel()
-        logger.info("admin console login", metadata: ["admin": "\(isAdmin)"])
-    }
-
-    private func consoleFrame(_ frame: Frame, isAdmin: Bool) {
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 512)
-        switch frame.type {
-        case FrontendType.terminate:
-            phase = .closed
-            context.close(promise: nil)
-            return
-        case FrontendType.query:
-            guard case .query(let text)? = try? FrontendMessage(frame: frame) else {
-                fatal(.protocolViolation, "malformed Query message")
-                return
-            }
-            if text.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
-                buffer.writeInteger(UInt8(ascii: "I"))  // EmptyQueryResponse
-                buffer.writeInteger(Int32(4))
-            } else {
-                let console = AdminConsole(executor: executor, runtime: runtime, loop: loop)
-                switch console.run(text, isAdmin: isAdmin) {
-                case .done(let result): result.encode(into: &buffer)
-                case .failed(let error): error.encode(into: &buffer)
-                case .afterQuiescence(let database, let result):
-                    phase = .consoleBusy(isAdmin: isAdmin)
-                    awaitQuiescence(database: database, then: result, isAdmin: isAdmin)
-                    return
-                case .later(let future):
-                    phase = .consoleBusy(isAdmin: isAdmin)
-                    future.whenComplete { [self] outcome in
-                        guard case .consoleBusy = phase, let context = self.context else { return }
-                        var buffer = context.channel.allocator.buffer(capacity: 1024)
-                        switch outcome {
-                        case .success(let result): result.encode(into: &buffer)
-                        case .failure(let error):
-                            ErrorResponse(severity: .error, code: .internalError, message: "\(error)").encode(into: &buffer)
-                        }
-                        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-                        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-                        phase = .console(isAdmin: isAdmin)
-                        do throws(WireError) { try readFrames() } catch { fatal(error.sqlState, String(describing: error)) }
-                    }
-                    return
-                }
-            }
-            BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-        case FrontendType.sync:
-            BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-        default:
-            ErrorResponse(severity: .error, code: .featureNotSupported,
-                          message: "the admin console speaks the simple query protocol only").encode(into: &buffer)
-        }
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-    }
-
-    /// PAUSE: polls until no server of the database is lent out, closes the servers, then answers.
-    private func awaitQuiescence(database: String?, then result: ResultSet, isAdmin: Bool) {
-        guard case .consoleBusy = phase else { return }
-        guard executor.isQuiescent(database: database) else {
-            loop.scheduleTask(in: .milliseconds(20)) { [self] in
-                awaitQuiescence(database: database, then: result, isAdmin: isAdmin)
-            }
-            return
-        }
-        executor.reconnect(database: database)  // PgBouncer's PAUSE leaves no server connection open
-        guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 64)
-        result.encode(into: &buffer)
-        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        phase = .console(isAdmin: isAdmin)
-        do {
-            try readFrames()
-        } catch {
-            fatal(error.sqlState, String(describing: error))
-        }
-    }
-
-    /// This client as a SHOW CLIENTS row (on the client's loop).
-    func report(now: ContinuousClock.Instant) -> ConnectionReport {
-        var state = "active"
-        var wait = Duration.zero
-        if case .waiting(let since) = session.state {
-            state = "waiting"
-            wait = now - since
-        }
-        if case .fetchingParameters = phase { state = "waiting" }
-        return ConnectionReport(
-            type: "C", user: userForLog, database: databaseForLog, state: state, address: context?.remoteAddress,
-            localAddress: context?.localAddress, connectTime: connectedAtWall, requestTime: requestAtWall, wait: wait,
-            pointer: ConnectionReport.pointer(self), link: linkedServer.map(ConnectionReport.pointer) ?? "",
-            remotePID: 0, applicationName: wantedParameters["application_name"] ?? "")
-    }
-
-    /// KILL_CLIENT from the console: FATAL 57P01 and close, releasing what the client holds.
-    func closeByAdministrator() {
-        fatal(.adminShutdown, "terminating connection due to administrator command")
-    }
-
     // MARK: Frames from the client
 
-    private func readFrames() throws(WireError) {
+    func readFrames() throws(WireError) {
         while true {
             switch phase {
             case .authenticating(var login, let request):
@@ -671,7 +372,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// Asks the pool for a server.
-    private func waitForServer(_ key: PoolKey) {
+    func waitForServer(_ key: PoolKey) {
         executor.acquire(self, key: key, tag: tag, wanted: wantedParameters)
     }
 
@@ -862,7 +563,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     // MARK: Errors
 
     /// Sends a FATAL ErrorResponse and closes the connection.
-    private func fatal(_ code: SQLState, _ message: String, detail: String? = nil, hint: String? = nil) {
+    func fatal(_ code: SQLState, _ message: String, detail: String? = nil, hint: String? = nil) {
         guard let context else { return }
         if case .ready = phase { releaseOnClose() }
         phase = .closed

@@ -91,7 +91,7 @@ enum Shell {
         case .exited(let code): status = Int32(code)
         case .signaled(let code): status = -Int32(code)
         }
-        return Result(status: status, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "")
+        return Result(status: status, stdout: result.standardOutput, stderr: result.standardError)
     }
 }
 

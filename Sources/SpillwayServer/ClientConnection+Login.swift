@@ -1,0 +1,174 @@
+import NIOCore
+import PostgresWire
+import SpillwayCore
+
+/// A client's way in: startup packet, authentication, choosing its pool, and the ParameterStatus set it
+/// starts with.
+extension ClientConnection {
+    // MARK: Startup
+
+    func readStartup() throws(WireError) {
+        while case .startup(var startup) = phase, let packet = try startup.next() {
+            phase = .startup(startup)
+            switch packet {
+            case .sslRequest, .gssEncRequest:
+                // No TLS yet: 'N' tells the client to go on in plain text.
+                var buffer = context!.channel.allocator.buffer(capacity: 1)
+                buffer.writeInteger(UInt8(ascii: "N"))
+                context!.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            case .cancel(let request):
+                executor.cancel(request)
+                phase = .closed
+                context!.close(promise: nil)
+                return
+            case .startup(let message):
+                let rest = startup.drain()
+                begin(message)
+                if let rest { decoder.append(rest) }
+                try readFrames()
+                return
+            }
+        }
+    }
+
+    private func begin(_ message: StartupMessage) {
+        let requestedDatabase = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? message.user ?? ""
+        // The admin console never waits behind application traffic: it is not counted against max_client_conn.
+        let isConsole = AdminConsole.databaseNames.contains(requestedDatabase)
+        guard admitted || isConsole else {
+            fatal(.tooManyConnections, "no more connections allowed (max_client_conn)",
+                  detail: "Spillway already serves max_client_conn = \(runtime.settings.maxClientConn) clients.")
+            return
+        }
+        guard let user = message.user, !user.isEmpty else {
+            fatal(.invalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet")
+            return
+        }
+        let database = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? user
+        let ignored = Set(runtime.settings.ignoreStartupParameters.map { $0.lowercased() })
+        for (name, value) in message.parameters {
+            let lower = name.lowercased()
+            if lower == "user" || lower == "database" || ignored.contains(lower) { continue }
+            if wantedParameters.set(name, value) { continue }
+            if lower == "options" && value.isEmpty { continue }
+            fatal(.protocolViolation, "unsupported startup parameter: \(name)",
+                  hint: "Add \(name) to ignore_startup_parameters to let such clients connect.")
+            return
+        }
+        tag.application = wantedParameters["application_name"].flatMap { $0.isEmpty ? nil : $0 } ?? remote
+        userForLog = user
+        databaseForLog = database
+        let request = LoginRequest(user: user, database: database)
+        var stored = runtime.storedPassword(user: user)
+        if stored == nil, runtime.settings.authType == .trust, runtime.settings.authFile == nil {
+            stored = .plain("")  // trust without auth_file: any role may log in, as PostgreSQL's trust
+        }
+        var login = ClientLogin(authType: runtime.settings.authType, user: user, stored: stored,
+                                randomBytes: secureRandomBytes(18))
+        if runtime.settings.authType == .trust && stored == nil {
+            fatal(.invalidPassword, "password authentication failed for user \"\(user)\"")
+            return
+        }
+        advanceLogin(login.start(), login: login, request: request)
+    }
+
+    // MARK: Authentication
+
+    func advanceLogin(_ step: ClientLogin.Step, login: ClientLogin, request: LoginRequest) {
+        switch step {
+        case .send(let authRequest):
+            phase = .authenticating(login, request)
+            var buffer = context!.channel.allocator.buffer(capacity: 64)
+            BackendMessage.authentication(authRequest).encode(into: &buffer)
+            context!.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        case .succeeded(let saslFinal, let clientKey):
+            var buffer = context!.channel.allocator.buffer(capacity: 64)
+            if let saslFinal { BackendMessage.authentication(.saslFinal(data: saslFinal)).encode(into: &buffer) }
+            BackendMessage.authentication(.ok).encode(into: &buffer)
+            context!.write(wrapOutboundOut(buffer), promise: nil)
+            authenticated(request, clientKey: clientKey)
+        case .failed(let reason):
+            logger.info("client login failed", metadata: ["reason": "\(reason)"])
+            fatal(.invalidPassword, "password authentication failed for user \"\(request.user)\"")
+        }
+    }
+
+    private func authenticated(_ request: LoginRequest, clientKey: [UInt8]?) {
+        if AdminConsole.databaseNames.contains(request.database) {
+            startConsole(request)
+            return
+        }
+        let config = runtime.config
+        guard let database = config.database(named: request.database) else {
+            fatal(.invalidCatalogName, "no such database: \"\(request.database)\"",
+                  hint: "Spillway serves the databases listed in [databases] of its configuration.")
+            return
+        }
+        if executor.isDisabled(database: request.database) {
+            fatal(.cannotConnectNow, "database \"\(request.database)\" does not allow connections",
+                  detail: "An administrator ran DISABLE \(request.database); ENABLE lets clients in again.")
+            return
+        }
+        let serverUser = database.user ?? request.user
+        let credentials = serverCredentials(database: database, serverUser: serverUser, clientUser: request.user,
+                                            clientKey: clientKey)
+        let key = PoolKey(database: request.database, user: serverUser)
+        let mode = config.poolMode(database: database, user: request.user)
+        session = ClientSession(mode: mode)
+        pool = key
+        let limits = runtime.limits(database: database, user: request.user)
+        let target = ServerTarget(database: database, user: serverUser)
+        let parameters = executor.preparePool(key, mode: mode, target: target, credentials: credentials, limits: limits)
+        cancelKey = executor.register(self, pool: key)
+        if let parameters {
+            finishLogin(serverParameters: parameters)
+        } else {
+            phase = .fetchingParameters
+            setReading(false)  // nothing is expected from the client until its login completes
+            waitForServer(key)
+        }
+    }
+
+    private func serverCredentials(
+        database: DatabaseConfig, serverUser: String, clientUser: String, clientKey: [UInt8]?
+    ) -> ServerCredentials {
+        if let password = database.password { return .password(password) }
+        switch runtime.storedPassword(user: serverUser) {
+        case .plain(let password): return .password(password)
+        case .md5(let hash): return .md5Hash(hash)
+        case .scram(let secret):
+            if serverUser == clientUser, let clientKey { return .scramKeys(clientKey: clientKey, serverKey: secret.serverKey) }
+            return .none
+        case nil: return .none
+        }
+    }
+
+    func finishLogin(serverParameters: [(name: String, value: String)]) {
+        guard let context, let cancelKey else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        for (name, value) in serverParameters {
+            // A setting the client did not choose takes the pool's default, so that whatever another client
+            // set on a shared server is undone before this client's statements run.
+            if wantedParameters[name] == nil { wantedParameters.set(name, value) }
+            let shown = wantedParameters[name] ?? value
+            BackendMessage.parameterStatus(name: name, value: shown).encode(into: &buffer)
+        }
+        BackendMessage.backendKeyData(cancelKey).encode(into: &buffer)
+        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        phase = .ready
+        loginTimer?.cancel()
+        // Logged in: messages may now be as large as max_packet_size.
+        let rest = decoder.drain()
+        decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)
+        if let rest { decoder.append(rest) }
+        if runtime.settings.logConnections {
+            logger.info("client logged in", metadata: ["mode": "\(session.mode.rawValue)"])
+        }
+        do {
+            try readFrames()
+        } catch {
+            fatal(error.sqlState, String(describing: error))
+        }
+    }
+}
