@@ -427,10 +427,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 case .forwardAndRelease:
                     serverDecoder.extendRun(header)
                     if let run = serverDecoder.takeRun() { context.writeAndFlush(wrapOutboundOut(run), promise: nil) }
-                    linkedServer = nil
-                    let settings = runtime.settings
-                    let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
-                    executor.release(server, from: self, statements: reset ? [settings.serverResetQuery] : [])
+                    releaseAfterTransaction(server)
                     return
                 case .rejectTransaction:
                     if let run = serverDecoder.takeRun() { context.write(wrapOutboundOut(run), promise: nil) }
@@ -451,6 +448,15 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         if let run = serverDecoder.takeRun() { context.write(wrapOutboundOut(run), promise: nil) }
     }
 
+    /// The transaction ended (ReadyForQuery 'I', nothing pending): the server goes back to the pool, through
+    /// server_reset_query when server_reset_query_always is set.
+    private func releaseAfterTransaction(_ server: ServerConnection) {
+        linkedServer = nil
+        let settings = runtime.settings
+        let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
+        executor.release(server, from: self, statements: reset ? [settings.serverResetQuery] : [])
+    }
+
     /// A frame from the linked server (on the client's loop).
     @inline(__always)
     func receiveFromServer(_ frame: Frame) {
@@ -467,10 +473,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             case .forwardAndRelease:
                 context.writeAndFlush(wrapOutboundOut(frame.bytes), promise: nil)
                 guard let server = linkedServer else { return }
-                linkedServer = nil
-                let settings = runtime.settings
-                let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
-                executor.release(server, from: self, statements: reset ? [settings.serverResetQuery] : [])
+                releaseAfterTransaction(server)
             case .rejectTransaction:
                 rejectTransaction()
             }

@@ -104,16 +104,6 @@ struct AdminConsole {
         }
     }
 
-    /// Runs one command line and returns its immediate answer (tests; PAUSE answers before quiescence).
-    func execute(_ text: String, isAdmin: Bool, now: ContinuousClock.Instant = .now) -> Result<ResultSet, ErrorResponse> {
-        switch run(text, isAdmin: isAdmin, now: now) {
-        case .done(let result), .afterQuiescence(_, let result): return .success(result)
-        case .failed(let error): return .failure(error)
-        case .later(let future): return (try? future.wait()).map { .success($0) } ?? .failure(ErrorResponse(
-            severity: .error, code: .internalError, message: "could not gather connections"))
-        }
-    }
-
     private func show(_ what: String, now: ContinuousClock.Instant) -> Result<ResultSet, ErrorResponse> {
         switch what {
         case "POOLS": return .success(pools(now: now))
