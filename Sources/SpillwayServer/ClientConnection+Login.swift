@@ -158,6 +158,7 @@ extension ClientConnection {
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         phase = .ready
         loginTimer?.cancel()
+        if let pool { waitTimer = executor.waitTimer(for: pool) }
         // Logged in: messages may now be as large as max_packet_size.
         let rest = decoder.drain()
         decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CoreMetrics
 import Logging
 import NIOCore
 import PostgresWire
@@ -84,6 +85,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     var remote = "unknown"
     /// The linked server's FATAL ErrorResponse, held until the server's connection closes.
     private var serverFatal: ErrorResponse?
+    /// Counters for SHOW STATS and /metrics, handed to the pool with the server (or every second).
+    var traffic = ClientTraffic()
+    /// The pool's wait-time histogram, when metrics are on.
+    var waitTimer: CoreMetrics.Timer?
 
     init(executor: PoolExecutor, loop: EventLoop, logger: Logger) {
         self.id = executor.nextClientID()
@@ -142,7 +147,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 startup.append(buffer)
                 phase = .startup(startup)
                 try readStartup()
-            case .authenticating, .fetchingParameters, .ready, .console, .consoleBusy:
+            case .ready:
+                traffic.received(buffer.readableBytes)
+                decoder.append(buffer)
+                try readFrames()
+            case .authenticating, .fetchingParameters, .console, .consoleBusy:
                 decoder.append(buffer)
                 try readFrames()
             case .closed:
@@ -189,6 +198,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func releaseOnClose() {
+        let stats = traffic.take(at: Self.uptimeNanos())
+        if let pool, !stats.isEmpty, linkedServer == nil { executor.record(stats, key: pool) }
         switch session.clientClosed() {
         case .none:
             break
@@ -201,11 +212,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             if rollback { statements.append("ROLLBACK") }
             let resetQuery = runtime.settings.serverResetQuery
             if (reset || runtime.settings.serverResetQueryAlways) && !resetQuery.isEmpty { statements.append(resetQuery) }
-            executor.release(server, from: self, statements: statements)
+            executor.release(server, from: self, statements: statements, stats: stats)
         case .closeServer:
             guard let server = linkedServer else { return }
             linkedServer = nil
-            executor.release(server, from: self, statements: [], reusable: false)
+            executor.release(server, from: self, statements: [], reusable: false, stats: stats)
         }
     }
 
@@ -242,6 +253,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         while case .ready = phase, let header = try decoder.peek() {
             if case .linked = session.state, header.type != FrontendType.terminate {
                 _ = session.clientMessage(header.type, now: ContinuousClock.now)
+                if traffic.isBetweenRequests { traffic.requestSent(at: Self.uptimeNanos()) }
                 decoder.extendRun(header)
                 continue
             }
@@ -263,10 +275,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private func clientFrame(_ frame: Frame) {
         switch session.clientMessage(frame.type, now: ContinuousClock.now) {
         case .forward:
+            if traffic.isBetweenRequests { traffic.requestSent(at: Self.uptimeNanos()) }
             linkedServer!.write(frame.bytes)
             wroteToServer = true
         case .holdAndAcquire:
             requestAtWall = time(nil)
+            traffic.waitStarted(at: Self.uptimeNanos())
             held.append(frame)
             heldBytes += frame.bytes.readableBytes
             if let pool { waitForServer(pool) }
@@ -293,7 +307,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         switch (phase, result) {
         case (.fetchingParameters, .success(let info)):
-                executor.release(server, from: self, statements: [])
+            executor.release(server, from: self, statements: [])
             setReading(true)
             finishLogin(serverParameters: info.reported ?? [])
         case (.ready, .success):
@@ -301,7 +315,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 executor.release(server, from: self, statements: [])
                 return
             }
-                session.serverAssigned(server.id)
+            session.serverAssigned(server.id)
+            let now = Self.uptimeNanos()
+            let waited = traffic.assigned(at: now)
+            waitTimer?.recordNanoseconds(Int64(clamping: waited))
+            if !held.isEmpty { traffic.requestSent(at: now) }
             linkedServer = server
             writeHeld(to: server)
             server.flush()
@@ -361,6 +379,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private func answerHeld(with error: ErrorResponse) {
         defer { resumeIfPaused() }
         guard let context else { return }
+        executor.metrics?.errorSent(error.code?.rawValue ?? "XX000", origin: "spillway")
         // One ReadyForQuery for each held message that expected one; an unsynced batch gets the error alone
         // and its coming Sync is answered by whichever server serves it.
         let syncs = held.reduce(0) { $0 + (FrontendType.endsWithReadyForQuery($1.type) ? 1 : 0) }
@@ -421,23 +440,25 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                     serverDecoder.extendRun(header)
                     continue
                 }
+                traffic.readyForQuery(status, at: Self.uptimeNanos())
                 switch session.readyForQuery(status) {
                 case .forward:
                     serverDecoder.extendRun(header)
+                    if status == .idle { flushStatsIfDue() }
                 case .forwardAndRelease:
                     serverDecoder.extendRun(header)
-                    if let run = serverDecoder.takeRun() { context.writeAndFlush(wrapOutboundOut(run), promise: nil) }
+                    if let run = serverDecoder.takeRun() { sendToClient(run, flush: true, context: context) }
                     releaseAfterTransaction(server)
                     return
                 case .rejectTransaction:
-                    if let run = serverDecoder.takeRun() { context.write(wrapOutboundOut(run), promise: nil) }
+                    if let run = serverDecoder.takeRun() { sendToClient(run, flush: false, context: context) }
                     _ = try serverDecoder.next()  // the 'Z' is not forwarded
                     rejectTransaction()
                     return
                 }
             case BackendType.errorResponse, BackendType.parameterStatus, BackendType.copyInResponse,
                 BackendType.copyBothResponse:
-                if let run = serverDecoder.takeRun() { context.write(wrapOutboundOut(run), promise: nil) }
+                if let run = serverDecoder.takeRun() { sendToClient(run, flush: false, context: context) }
                 guard let frame = try serverDecoder.next() else { return }
                 if header.type == BackendType.parameterStatus { server.noteParameterStatus(frame) }
                 receiveFromServer(frame)
@@ -445,7 +466,30 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 serverDecoder.extendRun(header)
             }
         }
-        if let run = serverDecoder.takeRun() { context.write(wrapOutboundOut(run), promise: nil) }
+        if let run = serverDecoder.takeRun() { sendToClient(run, flush: false, context: context) }
+    }
+
+    @inline(__always)
+    private func sendToClient(_ bytes: ByteBuffer, flush: Bool, context: ChannelHandlerContext) {
+        traffic.sent(bytes.readableBytes)
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(bytes), promise: nil)
+        }
+    }
+
+    /// Monotonic nanoseconds for the traffic clocks.
+    @inline(__always)
+    static func uptimeNanos() -> UInt64 {
+        NIODeadline.now().uptimeNanoseconds
+    }
+
+    /// A client that keeps its server (session mode) hands its counters over about once a second.
+    private func flushStatsIfDue() {
+        let now = Self.uptimeNanos()
+        guard let pool, traffic.isDue(at: now) else { return }
+        executor.record(traffic.take(at: now), key: pool)
     }
 
     /// The transaction ended (ReadyForQuery 'I', nothing pending): the server goes back to the pool, through
@@ -454,7 +498,9 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         linkedServer = nil
         let settings = runtime.settings
         let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
-        executor.release(server, from: self, statements: reset ? [settings.serverResetQuery] : [])
+        executor.release(
+            server, from: self, statements: reset ? [settings.serverResetQuery] : [],
+            stats: traffic.take(at: Self.uptimeNanos()))
     }
 
     /// A frame from the linked server (on the client's loop).
@@ -464,14 +510,16 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         switch frame.type {
         case BackendType.readyForQuery:
             guard let status = frame.readyForQueryStatus else {
-                context.write(wrapOutboundOut(frame.bytes), promise: nil)
+                sendToClient(frame.bytes, flush: false, context: context)
                 return
             }
+            traffic.readyForQuery(status, at: Self.uptimeNanos())
             switch session.readyForQuery(status) {
             case .forward:
-                context.write(wrapOutboundOut(frame.bytes), promise: nil)
+                sendToClient(frame.bytes, flush: false, context: context)
+                if status == .idle { flushStatsIfDue() }
             case .forwardAndRelease:
-                context.writeAndFlush(wrapOutboundOut(frame.bytes), promise: nil)
+                sendToClient(frame.bytes, flush: true, context: context)
                 guard let server = linkedServer else { return }
                 releaseAfterTransaction(server)
             case .rejectTransaction:
@@ -479,24 +527,26 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             }
         case BackendType.copyInResponse, BackendType.copyBothResponse:
             session.copyInStarted()
-            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            sendToClient(frame.bytes, flush: false, context: context)
         case BackendType.errorResponse:
             session.serverError()
             // A FATAL from the server ends the server connection, not the client's: keep it for serverLost,
             // which tells the client in a form that lets it go on where it can.
-            if let error = try? ErrorResponse(body: frame.body), error.severity == "FATAL" || error.severity == "PANIC" {
+            let error = try? ErrorResponse(body: frame.body)
+            if let metrics = executor.metrics { metrics.errorSent(error?.code?.rawValue ?? "XX000", origin: "server") }
+            if let error, error.severity == "FATAL" || error.severity == "PANIC" {
                 serverFatal = error
                 return
             }
-            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            sendToClient(frame.bytes, flush: false, context: context)
         case BackendType.parameterStatus:
             // The client's own statement changed a setting: it follows the client to its next server.
             if case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) {
                 wantedParameters.set(name, value)
             }
-            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            sendToClient(frame.bytes, flush: false, context: context)
         default:
-            context.write(wrapOutboundOut(frame.bytes), promise: nil)
+            sendToClient(frame.bytes, flush: false, context: context)
         }
     }
 
@@ -553,6 +603,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         case .answerError(let count):
             guard let context else { return }
             var buffer = context.channel.allocator.buffer(capacity: 128)
+            executor.metrics?.errorSent(code.rawValue, origin: "spillway")
             ErrorResponse(severity: .error, code: code, message: message,
                           detail: "The PostgreSQL connection serving this statement closed; Spillway keeps the client connected.")
                 .encode(into: &buffer)
@@ -570,6 +621,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         guard let context else { return }
         if case .ready = phase { releaseOnClose() }
         phase = .closed
+        executor.metrics?.errorSent(code.rawValue, origin: "spillway")
         var buffer = context.channel.allocator.buffer(capacity: 128)
         ErrorResponse(severity: .fatal, code: code, message: message, detail: detail, hint: hint).encode(into: &buffer)
         let channel = context.channel

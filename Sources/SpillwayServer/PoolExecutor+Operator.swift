@@ -18,6 +18,7 @@ extension PoolExecutor {
         var oldestWait: Duration?
         var poolSize: Int
         var target: ServerTarget
+        var stats: PoolStats
     }
 
     /// Every pool, sorted by database then user.
@@ -38,7 +39,7 @@ extension PoolExecutor {
                     active: machine.activeCount - machine.servers.values.filter { if case .checking = $0.state { true } else { false } }.count,
                     idle: machine.idleCount, connecting: machine.connectingCount, testing: testing,
                     oldestWait: machine.waiters.waiting.first.map { now - $0.since },
-                    poolSize: machine.limits.poolSize, target: entry.target)
+                    poolSize: machine.limits.poolSize, target: entry.target, stats: entry.stats)
             }.sorted { ($0.key.database, $0.key.user) < ($1.key.database, $1.key.user) }
         }
     }
@@ -147,6 +148,8 @@ extension PoolExecutor {
     /// PAUSE: the matching pools lend no more servers (nil: every pool).
     func pause(database: String?) {
         state.withLockedValue { state in
+            // Remembered, so that a pool first used while paused starts paused too.
+            if let database { state.pausedDatabases.insert(database) } else { state.pausedAll = true }
             for index in state.pools.indices where database == nil || state.pools.keys[index].database == database {
                 state.pools.values[index].machine.pause()
             }
@@ -167,6 +170,12 @@ extension PoolExecutor {
         let now = ContinuousClock.now
         let work = state.withLockedValue { state -> [(PoolKey, [PoolStateMachine.HandoffAction], [OpenWork])] in
             var work: [(PoolKey, [PoolStateMachine.HandoffAction], [OpenWork])] = []
+            if let database {
+                state.pausedDatabases.remove(database)
+            } else {
+                state.pausedAll = false
+                state.pausedDatabases.removeAll()
+            }
             for key in Array(state.pools.keys) where database == nil || key.database == database {
                 let room = capacity(for: key, in: state)
                 guard let result = state.withPool(key, { $0.machine.resume(now: now, capacity: room) }) else { continue }
@@ -200,6 +209,11 @@ extension PoolExecutor {
         state.withLockedValue { state in
             state.pools.contains { $0.key.database == database && $0.value.machine.runState == .paused }
         }
+    }
+
+    /// True while PAUSE without a database (or SIGUSR1) holds every pool.
+    var isPausedAll: Bool {
+        state.withLockedValue { $0.pausedAll }
     }
 
     /// DISABLE / ENABLE: new logins to `database` are refused while disabled.

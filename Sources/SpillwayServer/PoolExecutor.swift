@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -25,6 +26,10 @@ final class PoolExecutor: @unchecked Sendable {
         /// max_db_connections / max_user_connections that apply to this pool (0 = none), read once.
         var databaseLimit: Int
         var userLimit: Int
+        /// SHOW STATS counters and the last period's averages.
+        var stats = PoolStats()
+        /// The wait-time histogram, when metrics are on.
+        var waitTimer: CoreMetrics.Timer?
     }
 
     struct State {
@@ -49,6 +54,11 @@ final class PoolExecutor: @unchecked Sendable {
         var disabled: Set<String> = []
         /// Tracked parameters each waiting client wants, handed over with its server.
         var wanted: [ClientID: TrackedParameters] = [:]
+        /// PAUSE without a database, and PAUSE db: pools created meanwhile start paused.
+        var pausedAll = false
+        var pausedDatabases: Set<String> = []
+        /// When the current stats period began.
+        var statsPeriodStart = ContinuousClock.now
     }
 
     let loops: [EventLoop]
@@ -60,8 +70,12 @@ final class PoolExecutor: @unchecked Sendable {
     /// Set by `Spillway`: SHUTDOWN from the console drains and stops the whole process.
     let shutdownRequest = NIOLockedValueBox<(@Sendable (Bool) -> Void)?>(nil)
 
-    init(loops: [EventLoop], config: RuntimeConfig, logger: Logger) {
+    /// Prometheus metrics, when metrics_listen_addr is set.
+    let metrics: SpillwayMetrics?
+
+    init(loops: [EventLoop], config: RuntimeConfig, logger: Logger, metrics: SpillwayMetrics? = nil) {
         self.loops = loops
+        self.metrics = metrics
         self.maxPacketSize = config.settings.maxPacketSize
         self.configBox = NIOLockedValueBox(config)
         self.logger = logger
@@ -145,12 +159,13 @@ final class PoolExecutor: @unchecked Sendable {
                 if state.pools[key]!.machine.limits != limits { state.pools[key]!.machine.limits = limits }
                 return state.pools[key]!.parameters
             }
-            let machine = PoolStateMachine(
+            var machine = PoolStateMachine(
                 key: key, limits: limits, loops: loops.count, nextServer: { [self] in nextServerID() })
+            if state.pausedAll || state.pausedDatabases.contains(key.database) { machine.pause() }
             state.pools[key] = PoolEntry(
                 machine: machine, target: target, credentials: credentials, parameters: nil,
                 checkQuery: checkQuery.isEmpty ? nil : checkQuery, mode: mode, databaseLimit: databaseLimit,
-                userLimit: userLimit)
+                userLimit: userLimit, waitTimer: metrics?.waitTimer(for: key))
             return nil
         }
     }
@@ -200,27 +215,46 @@ final class PoolExecutor: @unchecked Sendable {
     }
 
     /// The client gives its server back. `statements`: to run before reuse (ROLLBACK, reset query).
-    func release(_ server: ServerConnection, from client: ClientConnection?, statements: [String], reusable: Bool = true) {
+    /// `stats`: the client's counters since it last handed them over, added to the pool under the same lock.
+    func release(
+        _ server: ServerConnection, from client: ClientConnection?, statements: [String], reusable: Bool = true,
+        stats: TrafficStats = TrafficStats()
+    ) {
         // Detach on the server's loop before the pool may hand the server out again.
         server.onLoop {
             if let client { server.detach(from: client) }
-            self.releaseDetached(server, statements: statements, reusable: reusable)
+            self.releaseDetached(server, statements: statements, reusable: reusable, stats: stats)
         }
     }
 
-    private func releaseDetached(_ server: ServerConnection, statements: [String], reusable: Bool) {
+    private func releaseDetached(_ server: ServerConnection, statements: [String], reusable: Bool, stats: TrafficStats) {
         let now = ContinuousClock.now
         let key = server.key
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
             let room = capacity(for: key, in: state)
-            guard let action = state.withPool(key, {
-                $0.machine.release(
+            guard let action = state.withPool(key, { entry -> PoolStateMachine.HandoffAction in
+                entry.stats.totals.add(stats)
+                return entry.machine.release(
                     server.id, needsReset: !statements.isEmpty, reusable: reusable, now: now, capacity: room)
             }) else { return (.idle, nil) }
             if case .reset = action { state.resets[server.id] = statements }
             return (action, openWork(for: action, key: key, state: &state))
         }
         run(action, key: key, work: work)
+    }
+
+    /// The pool's wait-time histogram (nil when metrics are off).
+    func waitTimer(for key: PoolKey) -> CoreMetrics.Timer? {
+        guard metrics != nil else { return nil }
+        return state.withLockedValue { $0.pools[key]?.waitTimer }
+    }
+
+    /// Adds a client's counters to its pool (session-mode clients, closing clients).
+    func record(_ stats: TrafficStats, key: PoolKey) {
+        guard !stats.isEmpty else { return }
+        state.withLockedValue { state in
+            state.withPool(key) { $0.stats.totals.add(stats) }
+        }
     }
 
     private func serverReady(_ id: ServerID, key: PoolKey) {
@@ -436,9 +470,38 @@ final class PoolExecutor: @unchecked Sendable {
         }
         for server in close { server.close() }
         for work in open { self.open(work) }
+        closeStatsPeriodIfDue(now: now)
         for (client, key) in timedOut {
             logger.warning("client waited too long for a server", metadata: ["client": "\(client.id)", "pool": "\(key)"])
             client.onLoop { client.waitTimedOut() }
+        }
+    }
+
+    /// Every stats_period: the averages move on to the period just ended, and with log_stats each database with
+    /// traffic gets one line, as PgBouncer writes.
+    private func closeStatsPeriodIfDue(now: ContinuousClock.Instant) {
+        let settings = config.settings
+        let period = Duration.seconds(settings.statsPeriod)
+        let averages: [String: TrafficAverages]? = state.withLockedValue { state in
+            let elapsed = now - state.statsPeriodStart
+            guard elapsed >= period else { return nil }
+            state.statsPeriodStart = now
+            var perDatabase: [String: TrafficStats] = [:]
+            for index in state.pools.indices {
+                state.pools.values[index].stats.closePeriod(seconds: UInt64(elapsed.components.seconds))
+                perDatabase[state.pools.keys[index].database, default: TrafficStats()]
+                    .add(state.pools.values[index].stats.lastPeriod)
+            }
+            return perDatabase.mapValues { TrafficAverages(delta: $0, seconds: UInt64(elapsed.components.seconds)) }
+        }
+        guard settings.logStats, let averages else { return }
+        for (database, average) in averages.sorted(by: { $0.key < $1.key }) where average != TrafficAverages() {
+            logger.info("stats", metadata: [
+                "db": "\(database)", "xacts_per_s": "\(average.transactionsPerSecond)",
+                "queries_per_s": "\(average.queriesPerSecond)", "in_bytes_per_s": "\(average.bytesReceivedPerSecond)",
+                "out_bytes_per_s": "\(average.bytesSentPerSecond)", "xact_us": "\(average.transactionMicros)",
+                "query_us": "\(average.queryMicros)", "wait_us": "\(average.waitMicros)",
+            ])
         }
     }
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import SpillwayCore
 
@@ -10,6 +11,8 @@ public final class Spillway: Sendable {
     public let port: Int
     /// Path of the Unix socket, when unix_socket_dir is set.
     public let unixSocketPath: String?
+    /// Port of the /metrics and /healthz listener, when metrics_listen_addr is set.
+    public let metricsPort: Int?
 
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
@@ -19,16 +22,23 @@ public final class Spillway: Sendable {
     private let logger: Logger
     /// Set by the first shutdown: a second one (another signal) does nothing.
     private let stopping = NIOLockedValueBox(false)
+    /// Set when a drain or shutdown begins: /healthz answers 503 from then on.
+    private let leaving: NIOLockedValueBox<Bool>
     /// Set once a console SHUTDOWN has finished stopping everything.
     let stopped = NIOLockedValueBox(false)
+    /// Set when shutdown() has closed everything, with whoever waits for that.
+    private let finished = NIOLockedValueBox<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     /// True once a SHUTDOWN from the admin console has stopped Spillway: the process should exit.
     public var hasStopped: Bool { stopped.withLockedValue { $0 } }
 
-    private init(port: Int, unixSocketPath: String?, group: MultiThreadedEventLoopGroup, ownsGroup: Bool,
+    private init(port: Int, unixSocketPath: String?, metricsPort: Int?, leaving: NIOLockedValueBox<Bool>,
+                 group: MultiThreadedEventLoopGroup, ownsGroup: Bool,
                  channels: [Channel], executor: PoolExecutor, maintenance: RepeatedTask, logger: Logger) {
         self.port = port
         self.unixSocketPath = unixSocketPath
+        self.metricsPort = metricsPort
+        self.leaving = leaving
         self.group = group
         self.ownsGroup = ownsGroup
         self.channels = channels
@@ -50,8 +60,10 @@ public final class Spillway: Sendable {
         var loops: [EventLoop] = []
         var iterator = group.makeIterator()
         while let loop = iterator.next() { loops.append(loop) }
+        let metrics = settings.metricsListenAddr.isEmpty ? nil : SpillwayMetrics()
         let executor = PoolExecutor(loops: loops, config: RuntimeConfig(config: config, userList: userList),
-                                    logger: logger)
+                                    logger: logger, metrics: metrics)
+        let leaving = NIOLockedValueBox(false)
 
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -88,11 +100,29 @@ public final class Spillway: Sendable {
                 unixPath = path
                 logger.info("listening", metadata: ["unix": "\(path)"])
             }
+            var metricsPort: Int?
+            if let metrics {
+                let source = MetricsHTTPHandler.Source(
+                    metrics: { metrics.render(executor: executor, healthy: Self.unhealthyReason(executor, leaving) == nil) },
+                    unhealthyReason: { Self.unhealthyReason(executor, leaving) })
+                let address = settings.metricsListenAddr == "*" ? "0.0.0.0" : settings.metricsListenAddr
+                let channel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { channel in
+                        channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
+                            try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(source: source))
+                        }
+                    }
+                    .bind(host: address, port: settings.metricsListenPort).get()
+                channels.append(channel)
+                metricsPort = channel.localAddress?.port
+                logger.info("metrics listening", metadata: ["addr": "\(address):\(metricsPort ?? 0)"])
+            }
             let maintenance = loops[0].scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
                 executor.maintain()
             }
             let spillway = Spillway(
-                port: port, unixSocketPath: unixPath, group: group, ownsGroup: true, channels: channels,
+                port: port, unixSocketPath: unixPath, metricsPort: metricsPort, leaving: leaving, group: group, ownsGroup: true, channels: channels,
                 executor: executor, maintenance: maintenance, logger: logger)
             executor.shutdownRequest.withLockedValue { request in
                 request = { [weak spillway] drain in
@@ -114,6 +144,7 @@ public final class Spillway: Sendable {
     /// Graceful stop: stops accepting, lends no more servers, waits until every transaction in progress has
     /// ended (at most `timeout`; nil waits as long as it takes), then closes everything.
     public func drain(timeout: Duration?) async {
+        leaving.withLockedValue { $0 = true }
         logger.info("draining", metadata: ["timeout_s": "\(timeout.map { "\($0.components.seconds)" } ?? "none")"])
         for channel in channels { try? await channel.close() }
         executor.pause(database: nil)
@@ -134,12 +165,37 @@ public final class Spillway: Sendable {
             defer { stopping = true }
             return !stopping
         }) else { return }
+        leaving.withLockedValue { $0 = true }
         maintenance.cancel()
         for channel in channels { try? await channel.close() }
         executor.closeAllClients()
         executor.closeAllServers()
         if ownsGroup { try? await group.shutdownGracefully() }
         logger.info("stopped")
+        let waiters = finished.withLockedValue { finished in
+            finished.done = true
+            defer { finished.waiters = [] }
+            return finished.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once Spillway has stopped: after a drain or shutdown from anywhere (signal, console SHUTDOWN).
+    public func waitUntilStopped() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = finished.withLockedValue { finished in
+                if !finished.done { finished.waiters.append(continuation) }
+                return finished.done
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Why /healthz answers 503, or nil while Spillway accepts clients.
+    static func unhealthyReason(_ executor: PoolExecutor, _ leaving: NIOLockedValueBox<Bool>) -> String? {
+        if leaving.withLockedValue({ $0 }) { return "shutting down" }
+        if executor.isPausedAll { return "paused" }
+        return nil
     }
 
     /// SIGUSR1: like the console's PAUSE for every database (servers are closed once all are back).

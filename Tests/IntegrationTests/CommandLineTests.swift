@@ -77,6 +77,66 @@ struct CommandLineTests {
         withExtendedLifetime(spillway) {}  // its deinit stops the process and removes the folder
     }
 
+    /// A second SIGTERM while a transaction holds the drain closes at once; so does SIGQUIT. Both exit 0 long
+    /// before shutdown_timeout, and the open transaction is rolled back by PostgreSQL, not committed.
+    @Test(arguments: [SIGTERM, SIGQUIT])
+    func secondSignalOrSigquitClosesAtOnce(second: Int32) async throws {
+        let spillway = try await RunningBinary(extra: ["pool_mode = transaction", "shutdown_timeout = 60"])
+        let connection = try await spillway.connect()
+        _ = try await connection.query("begin", logger: .init(label: "t")).collect()
+        _ = try await connection.query("select 1", logger: .init(label: "t")).collect()
+        let started = ContinuousClock.now
+        if second == SIGTERM { spillway.signal(SIGTERM) }
+        try await eventually("the drain has begun") {
+            (try? String(contentsOfFile: spillway.logPath, encoding: .utf8))?.contains("draining") == true
+                || second == SIGQUIT
+        }
+        #expect(spillway.process.isRunning, "the drain must wait for the open transaction")
+        spillway.signal(second)
+        try await eventually(timeout: .seconds(15), "spillway exits at once") { !spillway.process.isRunning }
+        #expect(spillway.process.terminationStatus == 0)
+        #expect(ContinuousClock.now - started < .seconds(30))
+        try? await connection.close()
+    }
+
+    /// SIGINT is PgBouncer's safe shutdown: it waits for the transaction however long it takes (here longer
+    /// than shutdown_timeout, which only bounds SIGTERM), then exits 0.
+    @Test func sigintWaitsForTransactionsWithoutLimit() async throws {
+        let spillway = try await RunningBinary(extra: ["pool_mode = transaction", "shutdown_timeout = 1"])
+        let connection = try await spillway.connect()
+        _ = try await connection.query("begin", logger: .init(label: "t")).collect()
+        spillway.signal(SIGINT)
+        try await Task.sleep(for: .seconds(2))
+        #expect(spillway.process.isRunning, "SIGINT must not give up after shutdown_timeout")
+        _ = try await connection.query("commit", logger: .init(label: "t")).collect()
+        try await eventually(timeout: .seconds(15), "spillway exits after the commit") { !spillway.process.isRunning }
+        #expect(spillway.process.terminationStatus == 0)
+        try? await connection.close()
+    }
+
+    /// log_format = json: every line Spillway writes is one JSON object with ts, level, msg and the metadata.
+    @Test func jsonLogFormatWritesOneObjectPerLine() async throws {
+        let spillway = try await RunningBinary(extra: ["pool_mode = transaction", "log_format = json"])
+        let result = try await spillway.psql("select 1")
+        #expect(result.stdout == "1\n", "\(result.stderr)")
+        spillway.signal(SIGTERM)
+        try await eventually("spillway exits after SIGTERM") { !spillway.process.isRunning }
+        let lines = try String(contentsOfFile: spillway.logPath, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count >= 3)
+        var sawLogin = false
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["ts"] is String && object?["level"] is String && object?["msg"] is String, "\(line)")
+            if object?["msg"] as? String == "client logged in" {
+                sawLogin = true
+                #expect(object?["user"] as? String == TestCluster.scramUser, "\(line)")
+                #expect(object?["db"] as? String == TestCluster.database, "\(line)")
+            }
+            #expect(!line.contains(TestCluster.scramPassword), "a password reached the log: \(line)")
+        }
+        #expect(sawLogin, "no login line in \(lines)")
+    }
+
     /// SIGHUP with a broken file: a log line names file and line, and the running configuration keeps serving.
     @Test func sighupWithInvalidFileKeepsRunning() async throws {
         let spillway = try await RunningBinary(extra: ["admin_users = \(TestCluster.scramUser)"])
@@ -154,7 +214,7 @@ final class RunningBinary {
             "auth_file = \(directory)/userlist.txt",
         ] + extra).joined(separator: "\n")
         try ini.write(toFile: iniPath, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
         process.arguments = [iniPath]
         process.standardError = FileHandle(forWritingAtPath: logPath)
@@ -177,4 +237,15 @@ final class RunningBinary {
     }
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    /// A PostgresNIO connection through this Spillway over TCP.
+    func connect() async throws -> PostgresConnection {
+        var configuration = PostgresConnection.Configuration(
+            host: "127.0.0.1", port: port, username: TestCluster.scramUser, password: TestCluster.scramPassword,
+            database: TestCluster.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(10)
+        return try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: Int.random(in: 1...1000),
+            logger: Logger(label: "t"))
+    }
 }

@@ -129,7 +129,6 @@ extension Config {
         settings.passthrough = [
             "logfile": "/var/log/pgbouncer/pgbouncer.log",
             "pidfile": "/var/run/pgbouncer/pgbouncer.pid",
-            "stats_period": "60",
             "server_tls_sslmode": "require",
             "max_prepared_statements": "100",
         ]

@@ -51,7 +51,10 @@ import Testing
     /// Only listener and process settings need a restart.
     @Test func reloadableFlags() {
         let fixed = SettingsTable.all.filter { !$0.reloadable && $0.hasEffect }.map(\.name)
-        #expect(fixed == ["listen_addr", "listen_port", "so_reuseport", "threads", "unix_socket_dir"])
+        #expect(fixed == [
+            "listen_addr", "listen_port", "log_format", "metrics_listen_addr", "metrics_listen_port", "so_reuseport",
+            "threads", "unix_socket_dir",
+        ])
         #expect(SettingsTable.definition("pidfile")?.reloadable == false)
         #expect(SettingsTable.definition("logfile")?.reloadable == true)
     }

@@ -78,6 +78,16 @@ public struct Settings: Sendable, Equatable {
     public var logDisconnections: Bool = true
     /// `log_pooler_errors`: log errors Spillway sends to clients.
     public var logPoolerErrors: Bool = true
+    /// `log_stats`: log each database's traffic every stats_period.
+    public var logStats: Bool = true
+    /// `log_format`: text or JSON lines.
+    public var logFormat: LogFormat = .text
+    /// `stats_period`: seconds over which averages are computed.
+    public var statsPeriod: Int = 60
+    /// `metrics_listen_addr`: address of the /metrics and /healthz HTTP listener; empty is off.
+    public var metricsListenAddr: String = ""
+    /// `metrics_listen_port`: port of that listener.
+    public var metricsListenPort: Int = 9127
     /// `verbose`: extra log detail; 0 is normal, higher is chattier.
     public var verbose: Int = 0
     /// `so_reuseport`: set SO_REUSEPORT so several instances can share the port.

@@ -35,7 +35,6 @@ extension SettingsTable {
             "job_name", \.passthrough, default: "pgbouncer", reloadable: false, "Service name for the logs."),
         .passthrough(
             "listen_backlog", \.passthrough, default: "128", reloadable: false, "Backlog of the listening socket."),
-        .passthrough("log_stats", \.passthrough, default: "1", "Log statistics every `stats_period`."),
         .passthrough("logfile", \.passthrough, "File the log is written to."),
         .passthrough(
             "max_db_client_connections", \.passthrough, default: "0", "Client connections per database; 0: no limit."),
@@ -63,7 +62,6 @@ extension SettingsTable {
         .passthrough("server_tls_protocols", \.passthrough, default: "secure", "TLS versions for servers."),
         .passthrough("server_tls_sslmode", \.passthrough, default: "prefer", "TLS mode for servers."),
         .passthrough("service_name", \.passthrough, reloadable: false, "Windows service name (alias of `job_name`)."),
-        .passthrough("stats_period", \.passthrough, default: "60", "Seconds between statistics log lines."),
         .passthrough("suspend_timeout", \.passthrough, default: "10", "How long SUSPEND waits for buffers to flush."),
         .passthrough("syslog", \.passthrough, default: "0", "Log to syslog."),
         .passthrough("syslog_facility", \.passthrough, default: "daemon", "Syslog facility."),

@@ -50,7 +50,11 @@ public enum SettingsTable {
             "listen_port", \.listenPort, 0...65_535, reloadable: false, "TCP port for clients; 0 picks a free one."),
         .boolean("log_connections", \.logConnections, "Log each client login."),
         .boolean("log_disconnections", \.logDisconnections, "Log each client disconnect with its reason."),
+        .choice(
+            "log_format", \.logFormat, reloadable: false,
+            "`text` (one line of `key=value` metadata per event) or `json` (one JSON object per line)."),
         .boolean("log_pooler_errors", \.logPoolerErrors, "Log errors Spillway sends to clients."),
+        .boolean("log_stats", \.logStats, "Log each database's traffic every `stats_period`."),
         .integer("max_client_conn", \.maxClientConn, 1...1_000_000, "Client connections accepted in total."),
         .integer(
             "max_db_connections", \.maxDBConnections, 0...100_000,
@@ -61,6 +65,12 @@ public enum SettingsTable {
         .integer(
             "max_user_connections", \.maxUserConnections, 0...100_000,
             "Server connections per user over all databases; 0 is unlimited."),
+        .string(
+            "metrics_listen_addr", \.metricsListenAddr, reloadable: false,
+            "Address of the HTTP listener for `/metrics` (Prometheus) and `/healthz`; empty turns it off."),
+        .integer(
+            "metrics_listen_port", \.metricsListenPort, 0...65_535, reloadable: false,
+            "Port of the `/metrics` and `/healthz` listener; 0 picks a free one."),
         .integer("min_pool_size", \.minPoolSize, 0...10_000, "Server connections kept open per pool even when idle."),
         .choice("pool_mode", \.poolMode, "When a server connection returns to the pool."),
         .seconds("query_timeout", \.queryTimeout, "Cancel queries running longer than this; 0 is off."),
@@ -93,6 +103,9 @@ public enum SettingsTable {
         .boolean(
             "so_reuseport", \.soReuseport, reloadable: false,
             "Set SO_REUSEPORT so several instances can share the port."),
+        .integer(
+            "stats_period", \.statsPeriod, 1...86_400,
+            "Seconds over which `SHOW STATS_AVERAGES` and the `log_stats` line average."),
         .list("stats_users", \.statsUsers, "Users allowed read-only admin console commands (`SHOW …`)."),
         .boolean("tcp_keepalive", \.tcpKeepalive, "Enable TCP keepalive on client and server sockets."),
         .integerOrAuto("threads", \.threads, 1...256, reloadable: false, "I/O threads; `auto` is one per CPU core."),

@@ -14,7 +14,17 @@ struct AdminConsole {
     static let databaseNames: Set<String> = ["pgbouncer", "spillway"]
 
     /// SHOW subjects this version answers.
-    static let shows = ["POOLS", "CLIENTS", "SERVERS", "DATABASES", "CONFIG", "LISTS", "USERS", "VERSION"]
+    static let shows = [
+        "POOLS", "CLIENTS", "SERVERS", "DATABASES", "CONFIG", "LISTS", "USERS", "VERSION", "STATS", "STATS_TOTALS",
+        "STATS_AVERAGES", "TOTALS", "MEM", "DNS_HOSTS", "DNS_ZONES",
+    ]
+
+    /// SHOW subjects of PgBouncer that Spillway refuses, and why.
+    static let unsupportedShows: [String: String] = [
+        "FDS": "SHOW FDS lists the sockets PgBouncer hands to its successor in an online restart; spillway does no takeover (run several processes with so_reuseport instead).",
+        "SOCKETS": "SHOW SOCKETS prints PgBouncer's internal buffer state; use SHOW CLIENTS and SHOW SERVERS.",
+        "ACTIVE_SOCKETS": "SHOW ACTIVE_SOCKETS prints PgBouncer's internal buffer state; use SHOW CLIENTS and SHOW SERVERS.",
+    ]
 
     /// What a command line leads to.
     enum Outcome {
@@ -112,8 +122,21 @@ struct AdminConsole {
         case "LISTS": return .success(lists())
         case "USERS": return .success(users())
         case "VERSION": return .success(version())
+        case "STATS": return .success(stats())
+        case "STATS_TOTALS": return .success(statsTotals())
+        case "STATS_AVERAGES": return .success(statsAverages())
+        case "TOTALS": return .success(totals())
+        case "MEM": return .success(memory())
+        case "STATE": return .success(state())
+        case "DNS_HOSTS": return .success(dnsHosts())
+        case "DNS_ZONES": return .success(dnsZones())
         default:
-            return .failure(invalid("SHOW \(what)", detail: "Spillway answers SHOW \(Self.shows.joined(separator: ", "))."))
+            if let why = Self.unsupportedShows[what] {
+                return .failure(ErrorResponse(
+                    severity: .error, code: .featureNotSupported, message: "SHOW \(what) is not supported by spillway",
+                    detail: why))
+            }
+            return .failure(invalid("SHOW \(what)", detail: "Spillway answers SHOW \((Self.shows + ["STATE"]).joined(separator: ", "))."))
         }
     }
 
