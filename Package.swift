@@ -48,10 +48,21 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(
+            name: "SpillwayTools",
+            dependencies: [
+                "PostgresWire", "SpillwayCore", "SpillwayServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "spillway",
             dependencies: [
                 "SpillwayServer",
+                "SpillwayTools",
                 "SpillwayCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,9 +88,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "SpillwayToolsTests",
+            dependencies: [
+                "SpillwayTools", "SpillwayCore", "PostgresWire", .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "SpillwayServer", "SpillwayCore", "PostgresWire",
+                "SpillwayServer", "SpillwayCore", "PostgresWire", "SpillwayTools",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -90,6 +90,13 @@ public struct FrameDecoder: Sendable {
         return FrameHeader(type: type, size: size, firstBodyByte: size > 5 ? buffer.getInteger(at: start + 5) : nil)
     }
 
+    /// Up to `limit` bytes of the body of the frame `peek()` just returned (before `extendRun`), as a slice
+    /// of the received bytes: no copy.
+    public func peekBody(_ header: FrameHeader, upTo limit: Int) -> ByteBuffer? {
+        guard let buffer = self.buffer, header.size > 5 else { return nil }
+        return buffer.getSlice(at: buffer.readerIndex + runLength + 5, length: min(header.size - 5, limit))
+    }
+
     /// Adds the frame `peek()` returned to the run: it will leave with `takeRun()`, in one slice with its
     /// neighbours.
     @inline(__always)

@@ -55,7 +55,7 @@ extension ClientConnection {
                   hint: "Add \(name) to ignore_startup_parameters to let such clients connect.")
             return
         }
-        tag.application = wantedParameters["application_name"].flatMap { $0.isEmpty ? nil : $0 } ?? remote
+        tag.application = wantedParameters["application_name"].flatMap { $0.isEmpty ? nil : $0 } ?? remoteHost
         userForLog = user
         databaseForLog = database
         let request = LoginRequest(user: user, database: database)
@@ -158,7 +158,11 @@ extension ClientConnection {
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         phase = .ready
         loginTimer?.cancel()
-        if let pool { waitTimer = executor.waitTimer(for: pool) }
+        if let pool {
+            waitTimer = executor.waitTimer(for: pool)
+            poolGauges = executor.gauges(for: pool)
+        }
+        publish(.idle(since: Self.uptimeNanos()))
         // Logged in: messages may now be as large as max_packet_size.
         let rest = decoder.drain()
         decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CoreMetrics
+import Synchronization
 import Logging
 import NIOCore
 import PostgresWire
@@ -83,12 +84,35 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Wall-clock time the client last started a transaction (SHOW CLIENTS request_time).
     var requestAtWall = time(nil)
     var remote = "unknown"
+    /// The client's IP address without port ("unix" on the socket): its application when it names none.
+    var remoteHost = "unix"
     /// The linked server's FATAL ErrorResponse, held until the server's connection closes.
     private var serverFatal: ErrorResponse?
     /// Counters for SHOW STATS and /metrics, handed to the pool with the server (or every second).
     var traffic = ClientTraffic()
     /// The pool's wait-time histogram, when metrics are on.
     var waitTimer: CoreMetrics.Timer?
+    /// What the client is doing, for upkeep and the leak guard on other threads (a `ClientActivity` word);
+    /// `publishedActivity` is this loop's copy.
+    let activity = Atomic<UInt64>(0)
+    private var publishedActivity: UInt64 = 0
+    /// How promptly this client has released its servers: its standing among waiters.
+    var record = ReleaseRecord()
+    /// Its pool's shared counters.
+    var poolGauges: PoolGauges?
+    /// The start of the body of the last Query or Parse sent in the current transaction (a slice, no copy),
+    /// for leak reports; dropped when the transaction ends.
+    var lastStatement: ByteBuffer?
+    var lastStatementType: UInt8 = 0
+    static let statementBytesKept = 512
+
+    /// The first 200 characters of the last statement's text (no parameter values: Parse carries `$1`).
+    var lastStatementForLog: String {
+        guard var body = lastStatement else { return "" }
+        if lastStatementType == FrontendType.parse { _ = body.readNullTerminatedString() }  // the statement name
+        let text = body.readNullTerminatedString() ?? body.readString(length: body.readableBytes) ?? ""
+        return String(text.prefix(200))
+    }
 
     init(executor: PoolExecutor, loop: EventLoop, logger: Logger) {
         self.id = executor.nextClientID()
@@ -117,6 +141,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         if let address = context.remoteAddress {
             remote = address.description
             remoteForLog = address.ipAddress.map { "\($0):\(address.port ?? 0)" } ?? "unix"
+            remoteHost = address.ipAddress ?? "unix"
         }
         admitted = executor.admitClient()
         let timeout = runtime.settings.clientLoginTimeout
@@ -198,6 +223,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func releaseOnClose() {
+        publish(.unknown)
         let stats = traffic.take(at: Self.uptimeNanos())
         if let pool, !stats.isEmpty, linkedServer == nil { executor.record(stats, key: pool) }
         switch session.clientClosed() {
@@ -253,7 +279,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         while case .ready = phase, let header = try decoder.peek() {
             if case .linked = session.state, header.type != FrontendType.terminate {
                 _ = session.clientMessage(header.type, now: ContinuousClock.now)
-                if traffic.isBetweenRequests { traffic.requestSent(at: Self.uptimeNanos()) }
+                if traffic.isBetweenRequests { requestStarted(at: Self.uptimeNanos()) }
+                if header.type == FrontendType.query || header.type == FrontendType.parse {
+                    lastStatement = decoder.peekBody(header, upTo: Self.statementBytesKept)
+                    lastStatementType = header.type
+                }
                 decoder.extendRun(header)
                 continue
             }
@@ -273,14 +303,21 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
     @inline(__always)
     private func clientFrame(_ frame: Frame) {
+        if frame.type == FrontendType.query || frame.type == FrontendType.parse {
+            var body = frame.body
+            lastStatement = body.readSlice(length: min(body.readableBytes, Self.statementBytesKept))
+            lastStatementType = frame.type
+        }
         switch session.clientMessage(frame.type, now: ContinuousClock.now) {
         case .forward:
-            if traffic.isBetweenRequests { traffic.requestSent(at: Self.uptimeNanos()) }
+            if traffic.isBetweenRequests { requestStarted(at: Self.uptimeNanos()) }
             linkedServer!.write(frame.bytes)
             wroteToServer = true
         case .holdAndAcquire:
             requestAtWall = time(nil)
-            traffic.waitStarted(at: Self.uptimeNanos())
+            let now = Self.uptimeNanos()
+            traffic.waitStarted(at: now)
+            publish(.busy(since: now))
             held.append(frame)
             heldBytes += frame.bytes.readableBytes
             if let pool { waitForServer(pool) }
@@ -319,7 +356,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             let now = Self.uptimeNanos()
             let waited = traffic.assigned(at: now)
             waitTimer?.recordNanoseconds(Int64(clamping: waited))
-            if !held.isEmpty { traffic.requestSent(at: now) }
+            if !held.isEmpty { requestStarted(at: now) }
             linkedServer = server
             writeHeld(to: server)
             server.flush()
@@ -392,6 +429,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
     /// Asks the pool for a server.
     func waitForServer(_ key: PoolKey) {
+        tag.standing = record.standing
         executor.acquire(self, key: key, tag: tag, wanted: wantedParameters)
     }
 
@@ -440,11 +478,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                     serverDecoder.extendRun(header)
                     continue
                 }
-                traffic.readyForQuery(status, at: Self.uptimeNanos())
+                let now = Self.uptimeNanos()
+                traffic.readyForQuery(status, at: now)
                 switch session.readyForQuery(status) {
                 case .forward:
                     serverDecoder.extendRun(header)
-                    if status == .idle { flushStatsIfDue() }
+                    settled(status, at: now)
                 case .forwardAndRelease:
                     serverDecoder.extendRun(header)
                     if let run = serverDecoder.takeRun() { sendToClient(run, flush: true, context: context) }
@@ -485,6 +524,48 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         NIODeadline.now().uptimeNanoseconds
     }
 
+    // MARK: Activity, for the leak guard
+
+    /// A request went to the server: the client is busy; an idle stretch inside the transaction ends.
+    @inline(__always)
+    private func requestStarted(at now: UInt64) {
+        traffic.requestSent(at: now)
+        record.requestStarted(after: ClientActivity(word: publishedActivity), at: now)
+        publish(.busy(since: now))
+    }
+
+    /// ReadyForQuery was forwarded and the client keeps its server: it is idle, in or out of a transaction.
+    @inline(__always)
+    private func settled(_ status: TransactionStatus, at now: UInt64) {
+        if status == .idle {
+            transactionEnded()
+            lastStatement = nil
+            publish(.idle(since: now))
+            flushStatsIfDue()
+        } else if session.isIdleInTransaction {
+            publish(.idleInTransaction(since: now))
+        }
+    }
+
+    private func transactionEnded() {
+        record.transactionEnded(slowAfter: Self.slowRelease)
+    }
+
+    /// Publishes what the client is doing for upkeep on other threads, and keeps its pool's count of
+    /// idle-in-transaction holders (which decides whether reclaim is worth a look) in step.
+    @inline(__always)
+    func publish(_ now: ClientActivity) {
+        let word = now.word
+        let wasIdle = publishedActivity & 3 == 3
+        let isIdle = word & 3 == 3
+        if wasIdle != isIdle { poolGauges?.idleInTransactionChanged(by: isIdle ? 1 : -1) }
+        publishedActivity = word
+        activity.store(word, ordering: .relaxed)
+    }
+
+    /// A transaction idle inside for this long at once counts against the client's standing.
+    static let slowRelease: UInt64 = 1_000_000_000
+
     /// A client that keeps its server (session mode) hands its counters over about once a second.
     private func flushStatsIfDue() {
         let now = Self.uptimeNanos()
@@ -498,9 +579,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         linkedServer = nil
         let settings = runtime.settings
         let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
+        let now = Self.uptimeNanos()
+        transactionEnded()
+        lastStatement = nil
+        publish(.idle(since: now))
         executor.release(
-            server, from: self, statements: reset ? [settings.serverResetQuery] : [],
-            stats: traffic.take(at: Self.uptimeNanos()))
+            server, from: self, statements: reset ? [settings.serverResetQuery] : [], stats: traffic.take(at: now))
     }
 
     /// A frame from the linked server (on the client's loop).
@@ -513,11 +597,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 sendToClient(frame.bytes, flush: false, context: context)
                 return
             }
-            traffic.readyForQuery(status, at: Self.uptimeNanos())
+            let now = Self.uptimeNanos()
+            traffic.readyForQuery(status, at: now)
             switch session.readyForQuery(status) {
             case .forward:
                 sendToClient(frame.bytes, flush: false, context: context)
-                if status == .idle { flushStatsIfDue() }
+                settled(status, at: now)
             case .forwardAndRelease:
                 sendToClient(frame.bytes, flush: true, context: context)
                 guard let server = linkedServer else { return }
@@ -560,6 +645,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     private func rejectTransaction() {
         guard let server = linkedServer else { return }
         linkedServer = nil
+        publish(.idle(since: Self.uptimeNanos()))
         server.onLoop {
             server.detach(from: self)
             server.runInternal(["ROLLBACK"]) { result in
@@ -593,6 +679,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     func serverLost(_ serverID: ServerID) {
         guard let server = linkedServer, server.id == serverID else { return }
         linkedServer = nil
+        publish(.idle(since: Self.uptimeNanos()))
         let reason = serverFatal
         serverFatal = nil
         let code = reason?.code ?? .connectionFailure

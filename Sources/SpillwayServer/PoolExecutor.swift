@@ -30,6 +30,8 @@ final class PoolExecutor: @unchecked Sendable {
         var stats = PoolStats()
         /// The wait-time histogram, when metrics are on.
         var waitTimer: CoreMetrics.Timer?
+        /// Counters its clients keep without the lock.
+        let gauges = PoolGauges()
     }
 
     struct State {
@@ -174,6 +176,7 @@ final class PoolExecutor: @unchecked Sendable {
     /// before this returns (same loop, idle server).
     func acquire(_ client: ClientConnection, key: PoolKey, tag: ClientTag, wanted: TrackedParameters) {
         let now = ContinuousClock.now
+        var reclaims: [PoolStateMachine.Reclaim] = []
         let (action, toOpen, failure) = state.withLockedValue {
             state -> (PoolStateMachine.AcquireAction, OpenWork?, ServerFailure?) in
             // Mutated in place (never copied out and back): a copy would duplicate the pool's tables.
@@ -183,11 +186,13 @@ final class PoolExecutor: @unchecked Sendable {
             }
             if case .refuse = action { return (action, nil, state.pools[key]?.lastLoginFailure) }
             state.wanted[tag.client] = wanted
+            if case .wait = action { reclaims = reclaimCandidates(key, in: &state) }
             if case .openAndWait(let id, let loop) = action {
                 return (action, makeServer(id, loop: loop, key: key, state: &state), nil)
             }
             return (action, nil, nil)
         }
+        if !reclaims.isEmpty { carryOut(reclaims, key: key) }
         switch action {
         case .refuse:
             var failure = failure ?? ServerFailure(message: "no server available for pool \(key)")
@@ -241,6 +246,11 @@ final class PoolExecutor: @unchecked Sendable {
             return (action, openWork(for: action, key: key, state: &state))
         }
         run(action, key: key, work: work)
+    }
+
+    /// The pool's lock-free counters.
+    func gauges(for key: PoolKey) -> PoolGauges? {
+        state.withLockedValue { $0.pools[key]?.gauges }
     }
 
     /// The pool's wait-time histogram (nil when metrics are off).
@@ -437,9 +447,23 @@ final class PoolExecutor: @unchecked Sendable {
             server.onLoop {
                 guard let key = server.backendKey else { return }
                 // The cancel must land while the server still works for this client, not for the next one.
-                sendCancel(key, to: server.target.address, on: server.loop, logger: self.logger) {
+                sendCancel(
+                    key, to: server.target.address, on: server.loop, timeout: self.config.settings.cancelWaitTimeout,
+                    logger: self.logger
+                ) {
                     server.isForwarding(for: client)
                 }
+            }
+        }
+    }
+
+    /// query_timeout: cancels what `server` runs for `client`, if it still does when the cancel lands.
+    func cancelRunningQuery(on server: ServerConnection, for client: ClientConnection) {
+        let timeout = config.settings.cancelWaitTimeout
+        server.onLoop {
+            guard let key = server.backendKey else { return }
+            sendCancel(key, to: server.target.address, on: server.loop, timeout: timeout, logger: self.logger) {
+                server.isForwarding(for: client)
             }
         }
     }
@@ -471,6 +495,7 @@ final class PoolExecutor: @unchecked Sendable {
         for server in close { server.close() }
         for work in open { self.open(work) }
         closeStatsPeriodIfDue(now: now)
+        enforceClientTimeouts()
         for (client, key) in timedOut {
             logger.warning("client waited too long for a server", metadata: ["client": "\(client.id)", "pool": "\(key)"])
             client.onLoop { client.waitTimedOut() }
@@ -527,10 +552,11 @@ final class PoolExecutor: @unchecked Sendable {
 
 /// Opens a new connection to the server and sends CancelRequest with the server's own key.
 func sendCancel(
-    _ key: CancelRequest, to address: ServerTarget.Address, on loop: EventLoop, logger: Logger,
+    _ key: CancelRequest, to address: ServerTarget.Address, on loop: EventLoop, timeout: Double, logger: Logger,
     stillWanted: @escaping @Sendable () -> Bool
 ) {
-    let bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(5))
+    // cancel_wait_timeout bounds how long a cancel may take to reach the server.
+    let bootstrap = ClientBootstrap(group: loop).connectTimeout(.milliseconds(Int64(max(timeout, 0.1) * 1000)))
     let future: EventLoopFuture<Channel>
     switch address {
     case .tcp(let host, let port): future = bootstrap.connect(host: host, port: port)

@@ -10,11 +10,14 @@ final class RuntimeConfig: Sendable {
     let settings: Settings
     /// auth_file entries classified once, not at every login (a SCRAM secret is base64 to decode).
     private let passwords: [String: StoredPassword]
+    /// The `[applications]` section as the pools use it.
+    let applicationPolicies: [String: ApplicationPolicy]
 
     init(config: Config, userList: UserList) {
         self.config = config
         self.userList = userList
         self.settings = config.settings
+        self.applicationPolicies = config.applicationPolicies
         self.passwords = userList.passwords.mapValues(StoredPassword.init)
     }
 
@@ -32,7 +35,11 @@ final class RuntimeConfig: Sendable {
             idleTimeout: settings.serverIdleTimeout > 0 ? .seconds(settings.serverIdleTimeout) : nil,
             lifetime: settings.serverLifetime > 0 ? .seconds(settings.serverLifetime) : nil,
             loginRetry: .seconds(settings.serverLoginRetry),
-            queryWaitTimeout: settings.queryWaitTimeout > 0 ? .seconds(settings.queryWaitTimeout) : nil)
+            queryWaitTimeout: settings.queryWaitTimeout > 0 ? .seconds(settings.queryWaitTimeout) : nil,
+            reservePoolSize: config.reservePoolSize(database: database),
+            reserveTimeout: settings.reservePoolTimeout > 0 ? .seconds(settings.reservePoolTimeout) : nil,
+            maxIdleTransactionServers: settings.maxIdleTransactionServers,
+            applications: applicationPolicies)
     }
 
     /// The stored password for a role in auth_file.

@@ -18,7 +18,7 @@ public final class Spillway: Sendable {
     private let ownsGroup: Bool
     private let channels: [Channel]
     private let executor: PoolExecutor
-    private let maintenance: RepeatedTask
+    private let maintenance: [RepeatedTask]
     private let logger: Logger
     /// Set by the first shutdown: a second one (another signal) does nothing.
     private let stopping = NIOLockedValueBox(false)
@@ -34,7 +34,7 @@ public final class Spillway: Sendable {
 
     private init(port: Int, unixSocketPath: String?, metricsPort: Int?, leaving: NIOLockedValueBox<Bool>,
                  group: MultiThreadedEventLoopGroup, ownsGroup: Bool,
-                 channels: [Channel], executor: PoolExecutor, maintenance: RepeatedTask, logger: Logger) {
+                 channels: [Channel], executor: PoolExecutor, maintenance: [RepeatedTask], logger: Logger) {
         self.port = port
         self.unixSocketPath = unixSocketPath
         self.metricsPort = metricsPort
@@ -121,9 +121,14 @@ public final class Spillway: Sendable {
             let maintenance = loops[0].scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
                 executor.maintain()
             }
+            // Idle-in-transaction reclaim cannot wait a second: waiting clients are the API's latency.
+            let reclaim = loops[loops.count > 1 ? 1 : 0].scheduleRepeatedTask(
+                initialDelay: .milliseconds(100), delay: .milliseconds(100)
+            ) { _ in executor.reclaimTick() }
             let spillway = Spillway(
-                port: port, unixSocketPath: unixPath, metricsPort: metricsPort, leaving: leaving, group: group, ownsGroup: true, channels: channels,
-                executor: executor, maintenance: maintenance, logger: logger)
+                port: port, unixSocketPath: unixPath, metricsPort: metricsPort, leaving: leaving, group: group,
+                ownsGroup: true, channels: channels, executor: executor, maintenance: [maintenance, reclaim],
+                logger: logger)
             executor.shutdownRequest.withLockedValue { request in
                 request = { [weak spillway] drain in
                     guard let spillway else { return }
@@ -166,7 +171,7 @@ public final class Spillway: Sendable {
             return !stopping
         }) else { return }
         leaving.withLockedValue { $0 = true }
-        maintenance.cancel()
+        for task in maintenance { task.cancel() }
         for channel in channels { try? await channel.close() }
         executor.closeAllClients()
         executor.closeAllServers()

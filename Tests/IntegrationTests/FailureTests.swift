@@ -50,7 +50,10 @@ struct QueryWaitTimeoutTests {
     /// Pool of one held by an open transaction: a second client's query gets 57014 after the timeout and
     /// keeps its connection; once the holder commits, the second client's next query runs.
     @Test func waiterGets57014AndKeepsItsConnection() async throws {
-        let spillway = try await SpillwayUnderTest.start(settings: ["default_pool_size = 1", "query_wait_timeout = 2"])
+        // max_idle_transaction_servers = 1: the holder may keep its idle transaction; the leak guard's reclaim
+        // is tested in LeakGuardTests.
+        let spillway = try await SpillwayUnderTest.start(
+            settings: ["default_pool_size = 1", "query_wait_timeout = 2", "max_idle_transaction_servers = 1"])
         defer { Task { await spillway.stop() } }
         let holder = try await spillway.connect()
         _ = try await holder.query("begin", logger: .init(label: "t")).collect()

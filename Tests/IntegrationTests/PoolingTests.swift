@@ -82,7 +82,7 @@ struct PoolingTests {
             end $$;
             """)
         let spillway = try await SpillwayUnderTest.start(
-            settings: ["default_pool_size = 10", "query_wait_timeout = 120"],
+            settings: ["default_pool_size = 10", "query_wait_timeout = 120", "reserve_pool_size = 0"],
             authFile: ["\"\(role)\" \"burst_pass\""])
         defer { Task { await spillway.stop() } }
 

@@ -84,7 +84,7 @@ import Testing
         // file structure
         (
             "[server]\nport = 1",
-            "spillway.ini:1: unknown section [server]; expected [databases], [users] or [pgbouncer]"
+            "spillway.ini:1: unknown section [server]; expected [databases], [users], [applications] or [pgbouncer]"
         ),
         ("listen_port = 6432", "spillway.ini:1: 'listen_port' is outside any section; put settings under [pgbouncer]"),
         ("[pgbouncer]\nlisten_port", "spillway.ini:2: expected 'name = value', got 'listen_port'"),

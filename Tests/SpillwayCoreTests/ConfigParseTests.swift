@@ -162,8 +162,17 @@ extension Config {
         #expect(config.settings.listenAddr == ["127.0.0.1"])
         #expect(config.settings.listenPort == 6432)
         #expect(config.settings.authType == .md5)
-        #expect(config.settings.queryWaitTimeout == 120)
         #expect(config.settings.threads == nil)
+        // The leak guard's bounds are on by default.
+        #expect(config.settings.queryWaitTimeout == 30)
+        #expect(config.settings.idleTransactionTimeout == 60)
+        #expect(config.settings.clientLoginTimeout == 15)
+        #expect(config.settings.serverConnectTimeout == 5)
+        #expect(config.settings.serverIdleTimeout == 600)
+        #expect(config.settings.serverLifetime == 3600)
+        #expect(config.settings.cancelWaitTimeout == 10)
+        #expect(config.settings.reservePoolSize == 5)
+        #expect(config.settings.tcpKeepalive && config.settings.tcpKeepidle > 0 && config.settings.tcpUserTimeout > 0)
     }
 
     /// An unknown setting is a warning naming file, line and key; the rest of the file still applies.

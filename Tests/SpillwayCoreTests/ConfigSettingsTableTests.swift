@@ -28,7 +28,7 @@ import Testing
     @Test(arguments: [
         ("listen_addr", "127.0.0.1"), ("listen_port", "6432"), ("unix_socket_dir", "/tmp"), ("auth_type", "md5"),
         ("auth_file", ""), ("pool_mode", "session"), ("default_pool_size", "20"), ("reserve_pool_timeout", "5"),
-        ("query_wait_timeout", "120"), ("server_check_query", "select 1"), ("log_connections", "1"),
+        ("query_wait_timeout", "30"), ("server_check_query", "select 1"), ("log_connections", "1"),
         ("server_reset_query_always", "0"), ("threads", "auto"), ("max_packet_size", "2147483647"),
         ("logfile", ""), ("stats_period", "60"), ("server_tls_sslmode", "prefer"),
     ])
@@ -68,7 +68,9 @@ import Testing
         #expect(settings.passthrough == ["logfile": "/var/log/x.log"])
         try #require(SettingsTable.definition("server_login_retry")).apply("0.25", to: &settings)
         #expect(SettingsTable.definition("server_login_retry")?.currentText(settings) == "0.25")
-        #expect(SettingsTable.changes(from: Settings(), to: settings).map(\.name) == ["server_login_retry", "logfile"])
+        #expect(SettingsTable.changes(from: Settings(), to: settings).map(\.name) == [
+            "query_wait_timeout", "server_login_retry", "logfile",
+        ])
         #expect(throws: InvalidSettingValue("verbose: expected an integer from 0 to 10, got 'x'")) {
             try #require(SettingsTable.definition("verbose")).apply("x", to: &settings)
         }

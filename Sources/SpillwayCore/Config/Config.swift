@@ -11,6 +11,8 @@ public struct Config: Sendable, Equatable {
     public var databases: [String: DatabaseConfig]
     /// `[users]` by user name.
     public var users: [String: UserConfig]
+    /// `[applications]` by application name.
+    public var applications: [String: ApplicationConfig] = [:]
     /// Problems that did not stop the config from loading, in file order: unknown settings and the like.
     public var warnings: [ConfigDiagnostic]
     /// The file it was loaded from; nil when parsed from text.
@@ -51,6 +53,11 @@ public struct Config: Sendable, Equatable {
         fallback.name = requested
         fallback.dbname = fallback.dbname ?? requested
         return fallback
+    }
+
+    /// Weights and caps of the `[applications]` section, for the pools.
+    public var applicationPolicies: [String: ApplicationPolicy] {
+        applications.mapValues(\.policy)
     }
 
     /// Pool mode for (database, user): the `[users]` line's, else the database's, else `pool_mode`.

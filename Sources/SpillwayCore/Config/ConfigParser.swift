@@ -8,6 +8,8 @@ struct ConfigParser {
         case databases
         /// `[users]`: user name = connection string.
         case users
+        /// `[applications]`: application name = connection string.
+        case applications
         /// A PgBouncer section Spillway does not support yet (`[peers]`); entries are skipped.
         case ignored
     }
@@ -38,6 +40,7 @@ struct ConfigParser {
             case .settings: try setting(key, value, line)
             case .databases: try database(key, value, line)
             case .users: try user(key, value, line)
+            case .applications: try application(key, value, line)
             case .ignored: break
             }
         }
@@ -48,13 +51,14 @@ struct ConfigParser {
         case "pgbouncer", "spillway": section = .settings
         case "databases": section = .databases
         case "users": section = .users
+        case "applications": section = .applications
         case "peers":
             section = .ignored
             warn(line, key: nil, "section [\(name)] is not supported yet; its lines are ignored")
         default:
             throw ConfigError(
                 file: line.file, line: line.number,
-                message: "unknown section [\(name)]; expected [databases], [users] or [pgbouncer]")
+                message: "unknown section [\(name)]; expected [databases], [users], [applications] or [pgbouncer]")
         }
     }
 
@@ -91,6 +95,16 @@ struct ConfigParser {
             warn(line, key: name, "user '\(name)' is defined again; this line replaces the earlier one")
         }
         config.users[name] = user
+    }
+
+    private mutating func application(_ name: String, _ value: String, _ line: INIReader.Line) throws(ConfigError) {
+        var application = ApplicationConfig(name: name)
+        try apply(
+            value, to: &application, ApplicationConfig.parameters, context: "application '\(name)'", line, key: name)
+        if config.applications[name] != nil {
+            warn(line, key: name, "application '\(name)' is defined again; this line replaces the earlier one")
+        }
+        config.applications[name] = application
     }
 
     /// Applies each `key=value` of a connection string through the section's parameter table.

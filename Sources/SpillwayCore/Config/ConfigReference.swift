@@ -23,6 +23,10 @@ public enum ConfigReference {
         out += "\n### `[users]` parameters\n\n"
         out += "`username = key=value …`.\n\n"
         out += parameterTable(UserConfig.parameters)
+        out += "\n### `[applications]` parameters\n\n"
+        out += "`application_name = key=value …`; a client that sets no `application_name` is known by its "
+        out += "address (`10.0.0.7`). See docs/leak-guard.md.\n\n"
+        out += parameterTable(ApplicationConfig.parameters)
         return out + "\n"
     }
 

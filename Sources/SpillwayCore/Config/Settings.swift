@@ -25,11 +25,11 @@ public struct Settings: Sendable, Equatable {
     /// `min_pool_size`: server connections kept open per pool even when idle.
     public var minPoolSize: Int = 0
     /// `reserve_pool_size`: extra server connections a pool may open when clients wait too long.
-    public var reservePoolSize: Int = 0
+    public var reservePoolSize: Int = 5
     /// `reserve_pool_timeout`: how long a client waits before the reserve pool is used.
     public var reservePoolTimeout: Double = 5
     /// `max_client_conn`: client connections accepted in total.
-    public var maxClientConn: Int = 100
+    public var maxClientConn: Int = 10_000
     /// `max_db_connections`: server connections per database over all users; 0 is unlimited.
     public var maxDBConnections: Int = 0
     /// `max_user_connections`: server connections per user over all databases; 0 is unlimited.
@@ -49,9 +49,9 @@ public struct Settings: Sendable, Equatable {
     /// `threads`: I/O threads; nil means one per CPU core.
     public var threads: Int? = nil
     /// `query_wait_timeout`: how long a client may wait for a server connection.
-    public var queryWaitTimeout: Double = 120
+    public var queryWaitTimeout: Double = 30
     /// `server_connect_timeout`: how long connecting and logging in to the server may take.
-    public var serverConnectTimeout: Double = 15
+    public var serverConnectTimeout: Double = 5
     /// `server_login_retry`: pause after a failed server login before trying again.
     public var serverLoginRetry: Double = 15
     /// `server_idle_timeout`: idle server connections older than this are closed.
@@ -59,9 +59,9 @@ public struct Settings: Sendable, Equatable {
     /// `server_lifetime`: server connections older than this are closed when released.
     public var serverLifetime: Double = 3600
     /// `client_login_timeout`: clients that have not logged in within this are disconnected.
-    public var clientLoginTimeout: Double = 60
+    public var clientLoginTimeout: Double = 15
     /// `idle_transaction_timeout`: clients idle inside a transaction longer than this are disconnected.
-    public var idleTransactionTimeout: Double = 0
+    public var idleTransactionTimeout: Double = 60
     /// `query_timeout`: queries running longer than this are canceled.
     public var queryTimeout: Double = 0
     /// `client_idle_timeout`: clients idle longer than this are disconnected.
@@ -88,6 +88,29 @@ public struct Settings: Sendable, Equatable {
     public var metricsListenAddr: String = ""
     /// `metrics_listen_port`: port of that listener.
     public var metricsListenPort: Int = 9127
+    /// `max_idle_transaction_servers`: servers of a pool that may sit idle in a transaction while clients
+    /// wait; nil means half the pool size.
+    public var maxIdleTransactionServers: Int? = nil
+    /// `leak_warn_after`: a client idle in a transaction this long is reported as a suspected leak.
+    public var leakWarnAfter: Double = 10
+    /// `warn_pool_usage`: share of a pool's servers in use above which a warning is logged.
+    public var warnPoolUsage: Double = 0.8
+    /// `server_connection_budget`: most server connections to one host; nil means read it from the server.
+    public var serverConnectionBudget: Int? = nil
+    /// `budget_headroom`: server slots left free for others when the budget is read from the server.
+    public var budgetHeadroom: Int = 5
+    /// `instances`: Spillway processes sharing the budget.
+    public var instances: Int = 1
+    /// `break_glass_users`: users with servers of their own that applications can never take.
+    public var breakGlassUsers: [String] = []
+    /// `break_glass_pool_size`: those servers, per break-glass user and database.
+    public var breakGlassPoolSize: Int = 2
+    /// `tcp_keepidle`, `tcp_keepintvl`, `tcp_keepcnt`: TCP keepalive timing on every socket.
+    public var tcpKeepidle: Int = 30
+    public var tcpKeepintvl: Int = 10
+    public var tcpKeepcnt: Int = 3
+    /// `tcp_user_timeout`: milliseconds unacknowledged data may wait before the connection is dropped.
+    public var tcpUserTimeout: Int = 30_000
     /// `verbose`: extra log detail; 0 is normal, higher is chattier.
     public var verbose: Int = 0
     /// `so_reuseport`: set SO_REUSEPORT so several instances can share the port.

@@ -67,11 +67,7 @@ extension SettingsTable {
         .passthrough("syslog_facility", \.passthrough, default: "daemon", "Syslog facility."),
         .passthrough("syslog_ident", \.passthrough, default: "pgbouncer", "Syslog program name."),
         .passthrough("tcp_defer_accept", \.passthrough, default: "45", "TCP_DEFER_ACCEPT seconds on Linux."),
-        .passthrough("tcp_keepcnt", \.passthrough, default: "0", "TCP keepalive probes before giving up."),
-        .passthrough("tcp_keepidle", \.passthrough, default: "0", "Idle seconds before TCP keepalive probes."),
-        .passthrough("tcp_keepintvl", \.passthrough, default: "0", "Seconds between TCP keepalive probes."),
         .passthrough("tcp_socket_buffer", \.passthrough, default: "0", "Socket buffer size in bytes."),
-        .passthrough("tcp_user_timeout", \.passthrough, default: "0", "TCP_USER_TIMEOUT in milliseconds."),
         .passthrough(
             "track_extra_parameters", \.passthrough, default: "IntervalStyle", reloadable: false,
             "Extra startup parameters tracked per client in transaction mode."),

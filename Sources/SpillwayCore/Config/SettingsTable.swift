@@ -33,16 +33,33 @@ public enum SettingsTable {
         .custom(
             "auth_type", \.authType, kind: .choice(supportedAuthTypes.map(\.rawValue)),
             "How clients authenticate.", parse: parseAuthType, format: { $0.rawValue }),
+        .integer(
+            "break_glass_pool_size", \.breakGlassPoolSize, 0...100,
+            "Servers reserved for each break-glass user and database."),
+        .list(
+            "break_glass_users", \.breakGlassUsers,
+            "Users who get `break_glass_pool_size` servers of their own per database, which applications can "
+                + "never take: an operator can run queries while every pool is exhausted."),
+        .integer(
+            "budget_headroom", \.budgetHeadroom, 0...10_000,
+            "With `server_connection_budget = auto`: server slots left to others besides the reserved ones."),
         .seconds("cancel_wait_timeout", \.cancelWaitTimeout, "How long a cancel request may wait for a server."),
         .seconds("client_idle_timeout", \.clientIdleTimeout, "Disconnect clients idle longer than this; 0 is off."),
         .seconds("client_login_timeout", \.clientLoginTimeout, "Disconnect clients that have not logged in by then."),
         .integer("default_pool_size", \.defaultPoolSize, 1...10_000, "Server connections per database/user pair."),
         .seconds(
             "idle_transaction_timeout", \.idleTransactionTimeout,
-            "Disconnect clients idle inside a transaction longer than this; 0 is off."),
+            "Disconnect clients idle inside a transaction longer than this (25P03); their server is rolled back "
+                + "and reused. 0 is off."),
         .list(
             "ignore_startup_parameters", \.ignoreStartupParameters,
             "Startup parameters accepted from clients but not forwarded (e.g. `extra_float_digits`)."),
+        .integer(
+            "instances", \.instances, 1...1_000,
+            "Spillway processes sharing one PostgreSQL server: the connection budget is divided among them."),
+        .seconds(
+            "leak_warn_after", \.leakWarnAfter,
+            "A client idle inside a transaction this long is logged and listed as a suspected leak; 0 is off."),
         .list(
             "listen_addr", \.listenAddr, reloadable: false,
             "Addresses to listen on; `*` means all, empty means no TCP listener."),
@@ -59,6 +76,10 @@ public enum SettingsTable {
         .integer(
             "max_db_connections", \.maxDBConnections, 0...100_000,
             "Server connections per database over all users; 0 is unlimited."),
+        .integerOrAuto(
+            "max_idle_transaction_servers", \.maxIdleTransactionServers, 0...10_000,
+            "Servers of a pool that may sit idle inside a transaction while other clients wait; past it the "
+                + "longest-idle holder is reclaimed (25P03, ROLLBACK). `auto` is half the pool size."),
         .integer(
             "max_packet_size", \.maxPacketSize, 9...2_147_483_647,
             "Largest protocol message accepted from a client, in bytes."),
@@ -85,6 +106,10 @@ public enum SettingsTable {
             "server_check_delay", \.serverCheckDelay,
             "Idle time after which a server connection is checked with `server_check_query` before reuse."),
         .string("server_check_query", \.serverCheckQuery, "Query that checks an idle server connection is alive."),
+        .integerOrAuto(
+            "server_connection_budget", \.serverConnectionBudget, 1...100_000,
+            "Most server connections to one PostgreSQL host, whatever the pools say. `auto` reads "
+                + "max_connections and the reserved slots from the server."),
         .seconds("server_connect_timeout", \.serverConnectTimeout, "How long connecting and logging in may take."),
         .seconds(
             "server_idle_timeout", \.serverIdleTimeout, "Close server connections idle longer than this; 0 is off."),
@@ -108,12 +133,30 @@ public enum SettingsTable {
             "Seconds over which `SHOW STATS_AVERAGES` and the `log_stats` line average."),
         .list("stats_users", \.statsUsers, "Users allowed read-only admin console commands (`SHOW …`)."),
         .boolean("tcp_keepalive", \.tcpKeepalive, "Enable TCP keepalive on client and server sockets."),
+        .integer("tcp_keepcnt", \.tcpKeepcnt, 0...1_000, "TCP keepalive probes before the peer is declared gone."),
+        .integer("tcp_keepidle", \.tcpKeepidle, 0...86_400, "Idle seconds before TCP keepalive probes start."),
+        .integer("tcp_keepintvl", \.tcpKeepintvl, 0...86_400, "Seconds between TCP keepalive probes."),
+        .integer(
+            "tcp_user_timeout", \.tcpUserTimeout, 0...86_400_000,
+            "Milliseconds sent data may stay unacknowledged before the connection is dropped (TCP_USER_TIMEOUT)."),
         .integerOrAuto("threads", \.threads, 1...256, reloadable: false, "I/O threads; `auto` is one per CPU core."),
         .string(
             "unix_socket_dir", \.unixSocketDir, reloadable: false,
             "Folder of the Unix socket `.s.PGSQL.<port>`; empty disables it."),
         .integer("verbose", \.verbose, 0...10, "Extra log detail; 0 is normal, higher is chattier."),
+        .custom(
+            "warn_pool_usage", \.warnPoolUsage, kind: .string,
+            "Share of a pool's servers in use (0 to 1) above which a warning names the top applications.",
+            parse: parseShare, format: { String($0) }),
     ]
+
+    /// A number from 0 to 1.
+    @Sendable static func parseShare(_ text: String) throws(InvalidSettingValue) -> Double {
+        guard let value = Double(ConfigValue.trimmed(text)), value >= 0, value <= 1 else {
+            throw InvalidSettingValue("warn_pool_usage: expected a number from 0 to 1, got '\(text)'")
+        }
+        return value
+    }
 
     /// The `auth_type` values Spillway implements, in the order error messages list them.
     static let supportedAuthTypes: [AuthType] = AuthType.allCases.filter(\.isSupported)

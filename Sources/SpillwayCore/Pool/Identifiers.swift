@@ -25,17 +25,45 @@ public struct PoolKey: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(database)/\(user)" }
 }
 
-/// Who is asking for a server: carried by every waiter so that later policies (fair share per application,
-/// quotas per user) can choose among them without a new event.
+/// How a client has used servers so far: released promptly, new, or habitually idle inside transactions.
+/// Waiters of a better standing are served first, so that a job leaking idle transactions cannot take the
+/// servers clients with a clean record are waiting for.
+public enum Standing: Int, Sendable, Comparable, CaseIterable {
+    /// Has finished transactions and released its servers promptly.
+    case proven = 0
+    /// No history yet (a new connection).
+    case new = 1
+    /// Has kept servers idle inside transactions more often than not.
+    case suspect = 2
+
+    public static func < (lhs: Standing, rhs: Standing) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The standing earned by `prompt` transactions released without long idling and `slow` ones idle long.
+    public init(prompt: Int, slow: Int) {
+        if slow > prompt {
+            self = .suspect
+        } else if prompt > 0 {
+            self = .proven
+        } else {
+            self = .new
+        }
+    }
+}
+
+/// Who is asking for a server: carried by every waiter so that policies (standing, fair share per
+/// application, per-application caps) can choose among them.
 public struct ClientTag: Hashable, Sendable {
     public var client: ClientID
     /// The event loop the client lives on; a server on the same loop is preferred.
     public var loop: Int
     /// `application_name`, or the client's address when it set none.
     public var application: String
-    public init(client: ClientID, loop: Int, application: String) {
+    /// The client's record so far.
+    public var standing: Standing
+    public init(client: ClientID, loop: Int, application: String, standing: Standing = .new) {
         self.client = client
         self.loop = loop
         self.application = application
+        self.standing = standing
     }
 }

@@ -25,6 +25,10 @@ public struct PoolStateMachine: Sendable {
         public var openedAt: ContinuousClock.Instant
         /// The pool's generation when it opened: servers from before a RECONNECT are retired on release.
         public var generation: Int = 0
+        /// The client it is lent to (or being checked for), with its application and standing.
+        public var holder: ClientTag?
+        /// Its holder is being made to give it back (idle-in-transaction reclaim): not chosen again.
+        public var reclaiming = false
     }
 
     /// Whether the pool lends servers (PAUSE / RESUME).
@@ -54,11 +58,24 @@ public struct PoolStateMachine: Sendable {
         /// A released server goes to a waiter on its own event loop rather than the oldest waiter, if that
         /// waiter came no later than this after the oldest: forwarding then never crosses threads.
         public var loopAffinityWindow: Duration
+        /// Servers beyond `poolSize` for waiters whose application holds less than its share, or who waited
+        /// `reserveTimeout` (reserve_pool_size, reserve_pool_timeout).
+        public var reservePoolSize: Int = 0
+        public var reserveTimeout: Duration? = nil
+        /// Servers that may sit idle in a transaction while others wait (max_idle_transaction_servers).
+        public var maxIdleTransactionServers: Int
+        /// Weights and caps of applications (the `[applications]` section); absent ones weigh 1, no cap.
+        public var applications: [String: ApplicationPolicy] = [:]
         public init(
             poolSize: Int, minPoolSize: Int = 0, checkDelay: Duration? = nil, idleTimeout: Duration? = nil,
             lifetime: Duration? = nil, loginRetry: Duration = .zero, queryWaitTimeout: Duration? = nil,
-            loopAffinityWindow: Duration = .milliseconds(2)
+            loopAffinityWindow: Duration = .milliseconds(2), reservePoolSize: Int = 0, reserveTimeout: Duration? = nil,
+            maxIdleTransactionServers: Int? = nil, applications: [String: ApplicationPolicy] = [:]
         ) {
+            self.reservePoolSize = reservePoolSize
+            self.reserveTimeout = reserveTimeout
+            self.maxIdleTransactionServers = maxIdleTransactionServers ?? poolSize / 2
+            self.applications = applications
             self.queryWaitTimeout = queryWaitTimeout
             self.loopAffinityWindow = loopAffinityWindow
             self.loginRetry = loginRetry
@@ -199,14 +216,23 @@ public struct PoolStateMachine: Sendable {
             servers[id] = server
             return .assign(id, to: tag)
         }
+        server.holder = nil
+        server.reclaiming = false
         guard runState == .running,
-            let waiter = waiters.popFirst(preferring: server.loop, within: limits.loopAffinityWindow)
+            let waiter = waiters.popNext(
+                preferring: server.loop, within: limits.loopAffinityWindow, policy: waiterPolicy())
         else {
+            if servers.count > limits.poolSize, waiters.isEmpty {
+                // A reserve server nobody needs any more: back to the pool size.
+                servers[id] = nil
+                return .close(id, open: nil)
+            }
             server.state = .idle(since: now)
             servers[id] = server
             idleByLoop[server.loop].append(id)
             return .idle
         }
+        servers[id] = server
         return handOff(id, to: waiter.tag)
     }
 
@@ -222,6 +248,8 @@ public struct PoolStateMachine: Sendable {
         }
         if needsReset {
             server.state = .resetting
+            server.holder = nil
+            server.reclaiming = false
             servers[id] = server
             return .reset(id)
         }
@@ -357,6 +385,7 @@ public struct PoolStateMachine: Sendable {
 
     private mutating func use(_ id: ServerID, for tag: ClientTag, now: ContinuousClock.Instant) -> Use {
         guard var server = servers[id] else { preconditionFailure("idle list names unknown server \(id)") }
+        server.holder = tag
         if case .idle(let since) = server.state, let delay = limits.checkDelay, now - since >= delay {
             server.state = .checking(for: tag)
             servers[id] = server
@@ -370,14 +399,19 @@ public struct PoolStateMachine: Sendable {
     /// A server that just became ready goes to a waiter without a check: it was just used or just opened.
     mutating func handOff(_ id: ServerID, to tag: ClientTag) -> HandoffAction {
         // By index: optional chaining through the Dictionary allocates on every handoff.
-        if let index = servers.index(forKey: id) { servers.values[index].state = .active(tag.client) }
+        if let index = servers.index(forKey: id) {
+            servers.values[index].state = .active(tag.client)
+            servers.values[index].holder = tag
+        }
         return .assign(id, to: tag)
     }
 
     /// Opens a server when waiters outnumber servers on their way and the limits allow it.
     mutating func openIfUseful(loop: Int, capacity: Int, now: ContinuousClock.Instant) -> OpenRequest? {
         // Cheap checks first: connectingCount walks the servers.
-        guard servers.count < limits.poolSize, capacity > 0, waiters.count > connectingCount else { return nil }
+        guard capacity > 0, servers.count < limits.poolSize + limits.reservePoolSize else { return nil }
+        guard waiters.count > connectingCount else { return nil }
+        if servers.count >= limits.poolSize, !reserveWanted(now: now) { return nil }
         if let until = loginRetryUntil, now < until { return nil }
         let id = nextServer()
         servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now, generation: generation)

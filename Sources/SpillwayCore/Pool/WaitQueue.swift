@@ -1,6 +1,8 @@
-/// Clients waiting for a server of one pool, oldest first.
+/// Clients waiting for a server of one pool, in arrival order.
 ///
 /// A client waiting *is* an entry here: counts and `SHOW` rows are read from this queue, never kept beside it.
+/// Who is served next is `popNext`'s choice: best standing first, then the application furthest below its
+/// share, then arrival order (with a preference for the releasing server's event loop).
 public struct WaitQueue: Sendable {
     /// One waiting client and when it started waiting.
     public struct Entry: Sendable, Equatable {
@@ -8,19 +10,36 @@ public struct WaitQueue: Sendable {
         public var since: ContinuousClock.Instant
     }
 
+    /// How `popNext` weighs applications against each other; nil-returning `admits` keeps a waiter queued.
+    public struct Policy {
+        /// Servers an application holds relative to its weight (lower is served first).
+        public var load: (String) -> Double
+        /// False for a waiter that may not take a server now (its application is at its cap).
+        public var admits: (ClientTag) -> Bool
+        public init(load: @escaping (String) -> Double, admits: @escaping (ClientTag) -> Bool) {
+            self.load = load
+            self.admits = admits
+        }
+    }
+
     private var entries: [Entry] = []
     private var head = 0
+    /// Waiters per standing, for knowing the best standing waiting without a scan.
+    private var byStanding = [0, 0, 0]
+
+    /// Waiters looked at when choosing by application: bounds the work under the pool's lock.
+    static let scanLimit = 64
 
     public init() {}
 
     public var count: Int { entries.count - head }
     public var isEmpty: Bool { head == entries.count }
-
-    /// The waiters, oldest first.
+    /// The waiters, in arrival order.
     public var waiting: ArraySlice<Entry> { entries[head...] }
 
     public mutating func append(_ tag: ClientTag, since: ContinuousClock.Instant) {
         entries.append(Entry(tag: tag, since: since))
+        byStanding[tag.standing.rawValue] += 1
     }
 
     /// Removes and returns the oldest waiter.
@@ -28,39 +47,73 @@ public struct WaitQueue: Sendable {
         guard head < entries.count else { return nil }
         let entry = entries[head]
         head += 1
+        byStanding[entry.tag.standing.rawValue] -= 1
         compactIfSparse()
         return entry
     }
 
-    /// Removes and returns the oldest waiter on `loop` among those that started waiting no later than
-    /// `window` after the oldest; else the oldest.
-    public mutating func popFirst(preferring loop: Int, within window: Duration) -> Entry? {
+    /// Removes and returns the waiter to serve next with a server on `loop`:
+    /// 1. only waiters of the best standing present (proven, then new, then suspect);
+    /// 2. with a `policy` and several applications among them, the application with the lowest load;
+    /// 3. the oldest of those, or one on `loop` that started waiting no later than `window` after it.
+    /// Nil when nobody waits or the policy admits nobody.
+    public mutating func popNext(
+        preferring loop: Int, within window: Duration, policy: Policy? = nil
+    ) -> Entry? {
         guard head < entries.count else { return nil }
-        let oldest = entries[head]
-        if oldest.tag.loop == loop || window <= .zero { return popFirst() }
-        var index = head + 1
-        while index < entries.count, entries[index].since - oldest.since <= window {
-            if entries[index].tag.loop == loop { return entries.remove(at: index) }
+        let best = byStanding.firstIndex { $0 > 0 } ?? 0
+        // The common case: the oldest waiter has the best standing and no policy applies.
+        if policy == nil, entries[head].tag.standing.rawValue == best {
+            return take(at: affinityIndex(from: head, loop: loop, window: window, standing: best))
+        }
+        var candidates: [Int] = []
+        var index = head
+        while index < entries.count, candidates.count < Self.scanLimit {
+            let tag = entries[index].tag
+            if tag.standing.rawValue == best, policy?.admits(tag) ?? true { candidates.append(index) }
             index += 1
         }
-        return popFirst()
+        if candidates.isEmpty, let policy {
+            // Nobody of the best standing may take it: the next standing down gets a chance.
+            index = head
+            while index < entries.count, candidates.count < Self.scanLimit {
+                if policy.admits(entries[index].tag) { candidates.append(index) }
+                index += 1
+            }
+        }
+        guard let first = candidates.first else { return nil }
+        guard let policy else { return take(at: affinityIndex(from: first, loop: loop, window: window, standing: best)) }
+        var loads: [String: Double] = [:]
+        var chosen = first
+        var chosenLoad = Double.infinity
+        for candidate in candidates {
+            let application = entries[candidate].tag.application
+            let load: Double
+            if let known = loads[application] {
+                load = known
+            } else {
+                load = policy.load(application)
+                loads[application] = load
+            }
+            if load < chosenLoad {
+                chosen = candidate
+                chosenLoad = load
+            }
+        }
+        return take(at: chosen)
     }
 
     /// Removes and returns every waiter that started waiting at or before `instant`, oldest first.
     public mutating func removeAll(waitingSince instant: ContinuousClock.Instant) -> [Entry] {
         var removed: [Entry] = []
-        while head < entries.count, entries[head].since <= instant {
-            removed.append(entries[head])
-            head += 1
+        var kept: [Entry] = []
+        for entry in entries[head...] {
+            if entry.since <= instant { removed.append(entry) } else { kept.append(entry) }
         }
-        // Later entries can be older only through requeueing at the front; sweep them too.
-        let late = entries[head...].filter { $0.since <= instant }
-        if !late.isEmpty {
-            removed += late
-            entries = Array(entries[head...].filter { $0.since > instant })
-            head = 0
-        }
-        compactIfSparse()
+        guard !removed.isEmpty else { return [] }
+        entries = kept
+        head = 0
+        for entry in removed { byStanding[entry.tag.standing.rawValue] -= 1 }
         return removed
     }
 
@@ -68,7 +121,7 @@ public struct WaitQueue: Sendable {
     @discardableResult
     public mutating func remove(_ client: ClientID) -> Bool {
         guard let index = entries[head...].firstIndex(where: { $0.tag.client == client }) else { return false }
-        entries.remove(at: index)
+        _ = take(at: index)
         return true
     }
 
@@ -81,7 +134,27 @@ public struct WaitQueue: Sendable {
         let all = Array(entries[head...])
         entries.removeAll(keepingCapacity: true)
         head = 0
+        byStanding = [0, 0, 0]
         return all
+    }
+
+    /// From `start`, the first waiter of `standing` on `loop` within `window` of `start`'s arrival, else `start`.
+    private func affinityIndex(from start: Int, loop: Int, window: Duration, standing: Int) -> Int {
+        let oldest = entries[start]
+        guard oldest.tag.loop != loop, window > .zero else { return start }
+        var index = start + 1
+        while index < entries.count, entries[index].since - oldest.since <= window {
+            if entries[index].tag.loop == loop, entries[index].tag.standing.rawValue == standing { return index }
+            index += 1
+        }
+        return start
+    }
+
+    private mutating func take(at index: Int) -> Entry {
+        if index == head { return popFirst()! }
+        let entry = entries.remove(at: index)
+        byStanding[entry.tag.standing.rawValue] -= 1
+        return entry
     }
 
     private mutating func compactIfSparse() {

@@ -108,6 +108,12 @@ public struct ClientSession: Sendable {
     }
 
     /// The server the client holds, if any.
+    /// Linked, inside a transaction, with nothing in flight: the client is thinking (or has leaked it).
+    public var isIdleInTransaction: Bool {
+        guard case .linked(let link) = state else { return false }
+        return link.status != .idle && link.pendingSyncs == 0 && !link.unsynced && !link.copyIn
+    }
+
     public var server: ServerID? {
         if case .linked(let link) = state { return link.server }
         return nil

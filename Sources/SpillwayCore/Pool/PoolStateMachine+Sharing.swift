@@ -1,0 +1,67 @@
+/// Fair sharing between applications, and the reserve for those below their share.
+extension PoolStateMachine {
+    /// Servers each application holds (lent or being checked for it).
+    public var serversHeldByApplication: [String: Int] {
+        var held: [String: Int] = [:]
+        for server in servers.values {
+            if let holder = server.holder { held[holder.application, default: 0] += 1 }
+        }
+        return held
+    }
+
+    func weight(of application: String) -> Double {
+        max(limits.applications[application]?.weight ?? 1, 0.001)
+    }
+
+    /// The waiter policy for handing a server over: nil when one application waits alone and no caps apply
+    /// (plain arrival order, the fast path).
+    func waiterPolicy() -> WaitQueue.Policy? {
+        guard waiters.count > 1 || !limits.applications.isEmpty else { return nil }
+        let first = waiters.waiting.first?.tag.application
+        let mixed = waiters.waiting.prefix(WaitQueue.scanLimit).contains { $0.tag.application != first }
+        guard mixed || !limits.applications.isEmpty else { return nil }
+        let held = serversHeldByApplication
+        let applications = limits.applications
+        return WaitQueue.Policy(
+            load: { application in Double(held[application] ?? 0) / self.weight(of: application) },
+            admits: { tag in
+                guard let cap = applications[tag.application]?.maxServerConnections else { return true }
+                return (held[tag.application] ?? 0) < cap
+            })
+    }
+
+    /// Each application's fair share of the pool: pool size split by weight among the applications that
+    /// hold servers or wait for one.
+    public func fairShares() -> [String: Double] {
+        var present = Set(serversHeldByApplication.keys)
+        for entry in waiters.waiting.prefix(WaitQueue.scanLimit) { present.insert(entry.tag.application) }
+        let total = present.reduce(0) { $0 + weight(of: $1) }
+        guard total > 0 else { return [:] }
+        var shares: [String: Double] = [:]
+        for application in present { shares[application] = Double(limits.poolSize) * weight(of: application) / total }
+        return shares
+    }
+
+    /// Whether a reserve server may open: the oldest waiter waited reserve_pool_timeout, or a waiting
+    /// application holds less than its fair share (one holding nothing never waits behind one holding all).
+    func reserveWanted(now: ContinuousClock.Instant) -> Bool {
+        guard limits.reservePoolSize > 0, let oldest = waiters.waiting.first else { return false }
+        if let timeout = limits.reserveTimeout, now - oldest.since >= timeout { return true }
+        let first = oldest.tag.application
+        guard waiters.waiting.prefix(WaitQueue.scanLimit).contains(where: { $0.tag.application != first })
+            || servers.values.contains(where: { $0.holder.map { $0.application != first } ?? false })
+        else { return false }
+        let held = serversHeldByApplication
+        let shares = fairShares()
+        return waiters.waiting.prefix(WaitQueue.scanLimit).contains { entry in
+            let application = entry.tag.application
+            guard applicationAdmits(application, held: held) else { return false }
+            return Double(held[application] ?? 0) < (shares[application] ?? 0)
+        }
+    }
+
+    func applicationAdmits(_ application: String, held: [String: Int]) -> Bool {
+        guard let cap = limits.applications[application]?.maxServerConnections else { return true }
+        return (held[application] ?? 0) < cap
+    }
+}

@@ -1,0 +1,108 @@
+import NIOCore
+import SpillwayCore
+
+/// The leak guard's side of the executor: idle-in-transaction reclaim while clients wait, and the timeouts
+/// that upkeep enforces from the clients' published activity.
+extension PoolExecutor {
+    /// Why a client loses its server.
+    enum ReclaimReason: Sendable {
+        /// Others waited while more than max_idle_transaction_servers servers sat idle in transactions.
+        case contention(limit: Int, pool: PoolKey)
+        /// idle_transaction_timeout passed.
+        case timeout(seconds: Double)
+    }
+
+    /// Monotonic nanoseconds, the clock of `ClientActivity`.
+    static func nanos() -> UInt64 { NIODeadline.now().uptimeNanoseconds }
+
+    /// Under the lock: holders of `key` to reclaim now, when the pool's idle-in-transaction count passes its
+    /// cap (read lock-free first: the usual answer is "no", for nothing).
+    func reclaimCandidates(_ key: PoolKey, in state: inout State) -> [PoolStateMachine.Reclaim] {
+        guard let index = state.pools.index(forKey: key) else { return [] }
+        let entry = state.pools.values[index]
+        guard entry.gauges.idleInTransactionCount > entry.machine.limits.maxIdleTransactionServers,
+              !entry.machine.waiters.isEmpty
+        else { return [] }
+        let clients = state.clients
+        let now = Self.nanos()
+        return state.pools.values[index].machine.reclaimIdleTransactions { id in
+            clients[id].flatMap { ClientActivity(word: $0.activity.load(ordering: .relaxed)).idleInTransaction(at: now) }
+        }
+    }
+
+    /// Tells each chosen holder to give its server back (on its loop, where it checks it is still idle).
+    func carryOut(_ reclaims: [PoolStateMachine.Reclaim], key: PoolKey, reason: ReclaimReason? = nil) {
+        let limit = config.settings.maxIdleTransactionServers
+        for reclaim in reclaims {
+            guard let client = state.withLockedValue({ $0.clients[reclaim.client] }) else {
+                reclaimAbandoned(reclaim.server, key: key)
+                continue
+            }
+            let why = reason ?? .contention(limit: limit ?? state.withLockedValue {
+                $0.pools[key]?.machine.limits.maxIdleTransactionServers ?? 0
+            }, pool: key)
+            client.onLoop { client.reclaim(reclaim.server, idleFor: reclaim.idleFor, reason: why) }
+        }
+    }
+
+    /// The holder was busy again by the time the reclaim reached it: it keeps its server.
+    func reclaimAbandoned(_ server: ServerID, key: PoolKey) {
+        state.withLockedValue { state in
+            state.withPool(key) { $0.machine.reclaimAbandoned(server) }
+        }
+    }
+
+    /// Every 100 ms: pools with waiters whose idle-in-transaction holders passed the cap give servers back.
+    func reclaimTick() {
+        let work = state.withLockedValue { state -> [(PoolKey, [PoolStateMachine.Reclaim])] in
+            var work: [(PoolKey, [PoolStateMachine.Reclaim])] = []
+            for key in state.pools.keys where !(state.pools[key]?.machine.waiters.isEmpty ?? true) {
+                let reclaims = reclaimCandidates(key, in: &state)
+                if !reclaims.isEmpty { work.append((key, reclaims)) }
+            }
+            return work
+        }
+        for (key, reclaims) in work { carryOut(reclaims, key: key) }
+    }
+
+    /// Once a second: idle_transaction_timeout, client_idle_timeout and query_timeout, from what each client
+    /// last published.
+    func enforceClientTimeouts() {
+        let settings = config.settings
+        let now = Self.nanos()
+        let idleTransaction = settings.idleTransactionTimeout
+        let expired = state.withLockedValue { state -> [(PoolKey, [PoolStateMachine.Reclaim])] in
+            guard idleTransaction > 0 else { return [] }
+            let clients = state.clients
+            var expired: [(PoolKey, [PoolStateMachine.Reclaim])] = []
+            for key in Array(state.pools.keys) {
+                let found = state.withPool(key) { entry in
+                    entry.machine.idleTransactionsPast(.milliseconds(Int64(idleTransaction * 1000))) { id in
+                        clients[id].flatMap {
+                            ClientActivity(word: $0.activity.load(ordering: .relaxed)).idleInTransaction(at: now)
+                        }
+                    }
+                } ?? []
+                if !found.isEmpty { expired.append((key, found)) }
+            }
+            return expired
+        }
+        for (key, reclaims) in expired {
+            carryOut(reclaims, key: key, reason: .timeout(seconds: idleTransaction))
+        }
+        let clientIdle = settings.clientIdleTimeout
+        let queryTimeout = settings.queryTimeout
+        guard clientIdle > 0 || queryTimeout > 0 else { return }
+        let clients = state.withLockedValue { Array($0.clients.values) }
+        for client in clients {
+            switch ClientActivity(word: client.activity.load(ordering: .relaxed)) {
+            case .idle(let since) where clientIdle > 0 && now &- since >= UInt64(clientIdle * 1e9):
+                client.onLoop { client.idleTimedOut(after: clientIdle) }
+            case .busy(let since) where queryTimeout > 0 && now &- since >= UInt64(queryTimeout * 1e9):
+                client.onLoop { client.queryTimedOut(after: queryTimeout) }
+            default:
+                break
+            }
+        }
+    }
+}
