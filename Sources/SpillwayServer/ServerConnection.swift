@@ -122,6 +122,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                     return
                 }
                 self.channel = channel
+                TCPOptions.apply(to: channel, settings: self.executor.config.settings)
                 self.phase = .login(ServerLogin(
                     user: self.target.user, credentials: credentials, randomBytes: secureRandomBytes(18)))
                 var buffer = channel.allocator.buffer(capacity: 128)

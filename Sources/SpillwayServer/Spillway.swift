@@ -74,6 +74,7 @@ public final class Spillway: Sendable {
             .childChannelOption(.socketOption(.so_keepalive), value: settings.tcpKeepalive ? 1 : 0)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    TCPOptions.apply(to: channel, settings: executor.config.settings)
                     let client = ClientConnection(executor: executor, loop: channel.eventLoop, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(client)
                 }
