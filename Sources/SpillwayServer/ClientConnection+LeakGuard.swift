@@ -75,3 +75,28 @@ extension PoolExecutor.ReclaimReason {
         }
     }
 }
+
+extension ClientConnection {
+    /// One warning line for a client idle inside a transaction past leak_warn_after, with what an operator
+    /// needs to find it: application, user, database, address, how long connected / in transaction / idle,
+    /// and the start of its last statement (no parameter values).
+    func reportSuspectedLeak(idleFor: Duration) {
+        guard case .ready = phase else { return }
+        let facts = leakFacts(now: PoolExecutor.nanos())
+        logger.warning("suspected leak: client idle in transaction", metadata: [
+            "connected_s": "\(facts.connected)", "in_transaction_s": "\(facts.inTransaction)",
+            "idle_s": "\(Self.seconds(idleFor))", "last_statement": "\(lastStatementForLog)",
+        ])
+    }
+
+    /// How long connected, in the current transaction, and idle, in seconds with one decimal.
+    func leakFacts(now: UInt64) -> (connected: String, inTransaction: String, idle: String) {
+        let connected = Self.seconds(ContinuousClock.now - connectedAt)
+        let inTransaction = traffic.transactionStartedAt.map {
+            Self.seconds(.nanoseconds(Int64(clamping: now > $0 ? now - $0 : 0)))
+        } ?? "0"
+        let idle = ClientActivity(word: activity.load(ordering: .relaxed)).idleInTransaction(at: now)
+            .map(Self.seconds) ?? "0"
+        return (connected, inTransaction, idle)
+    }
+}

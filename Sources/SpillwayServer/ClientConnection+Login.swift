@@ -109,6 +109,13 @@ extension ClientConnection {
                   detail: "An administrator ran DISABLE \(request.database); ENABLE lets clients in again.")
             return
         }
+        if let refusal = executor.admitApplication(id, tag.application) {
+            logger.warning("client refused", metadata: ["reason": "\(refusal.message)"])
+            fatal(.tooManyConnections, refusal.message,
+                  hint: "Close the application's idle connections, or raise max_client_conn or its "
+                      + "max_client_connections in [applications].")
+            return
+        }
         let serverUser = database.user ?? request.user
         let credentials = serverCredentials(database: database, serverUser: serverUser, clientUser: request.user,
                                             clientKey: clientKey)

@@ -79,7 +79,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Bytes of `held`: bounded by pausing reads.
     private var heldBytes = 0
     var loginTimer: Scheduled<Void>?
-    private let connectedAt = ContinuousClock.now
+    let connectedAt = ContinuousClock.now
     let connectedAtWall = time(nil)
     /// Wall-clock time the client last started a transaction (SHOW CLIENTS request_time).
     var requestAtWall = time(nil)
@@ -563,6 +563,14 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         activity.store(word, ordering: .relaxed)
     }
 
+    /// `SET application_name`: the client belongs to that application from now on (its address when empty).
+    private func applicationNamed(_ value: String) {
+        let application = value.isEmpty ? remoteHost : value
+        guard application != tag.application else { return }
+        executor.applicationChanged(id, to: application)
+        tag.application = application
+    }
+
     /// A transaction idle inside for this long at once counts against the client's standing.
     static let slowRelease: UInt64 = 1_000_000_000
 
@@ -628,6 +636,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             // The client's own statement changed a setting: it follows the client to its next server.
             if case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) {
                 wantedParameters.set(name, value)
+                if name == "application_name" { applicationNamed(value) }
             }
             sendToClient(frame.bytes, flush: false, context: context)
         default:

@@ -59,6 +59,15 @@ final class PoolExecutor: @unchecked Sendable {
         /// PAUSE without a database, and PAUSE db: pools created meanwhile start paused.
         var pausedAll = false
         var pausedDatabases: Set<String> = []
+        /// Client connections per application, and admission.
+        var applications = ApplicationBook()
+        var clientApplications: [ClientID: String] = [:]
+        /// Clients idle in a transaction past leak_warn_after, and applications that pile up connections.
+        var leakSuspects: [ClientID: LeakSuspect] = [:]
+        var growth = GrowthWatch()
+        var growthReported: Set<String> = []
+        /// Pools currently warned about (warn_pool_usage).
+        var crowdedPools: Set<PoolKey> = []
         /// When the current stats period began.
         var statsPeriodStart = ContinuousClock.now
     }
@@ -139,6 +148,7 @@ final class PoolExecutor: @unchecked Sendable {
         state.withLockedValue { state in
             state.clients[client.id] = nil
             state.clientPools[client.id] = nil
+            Self.applicationLeft(client.id, state: &state)
             if let cancelKey { state.cancelKeys[cancelKey] = nil }
         }
     }
@@ -496,6 +506,7 @@ final class PoolExecutor: @unchecked Sendable {
         for work in open { self.open(work) }
         closeStatsPeriodIfDue(now: now)
         enforceClientTimeouts()
+        watchForLeaks(now: now)
         for (client, key) in timedOut {
             logger.warning("client waited too long for a server", metadata: ["client": "\(client.id)", "pool": "\(key)"])
             client.onLoop { client.waitTimedOut() }

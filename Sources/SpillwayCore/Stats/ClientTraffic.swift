@@ -12,6 +12,9 @@ public struct ClientTraffic: Sendable {
 
     public init() {}
 
+    /// When the current transaction began (its first request), or nil outside one.
+    public var transactionStartedAt: UInt64? { transactionStart == 0 ? nil : transactionStart }
+
     /// True when no request is running: the next message sent starts one (and `requestSent` needs the time).
     @inline(__always)
     public var isBetweenRequests: Bool { queryStart == 0 }

@@ -19,6 +19,9 @@ struct AdminConsole {
         "STATS_AVERAGES", "TOTALS", "MEM", "DNS_HOSTS", "DNS_ZONES",
     ]
 
+    /// SHOW subjects PgBouncer 1.18 does not have.
+    static let ownShows = ["STATE", "APPLICATIONS", "LEAKS"]
+
     /// SHOW subjects of PgBouncer that Spillway refuses, and why.
     static let unsupportedShows: [String: String] = [
         "FDS": "SHOW FDS lists the sockets PgBouncer hands to its successor in an online restart; spillway does no takeover (run several processes with so_reuseport instead).",
@@ -53,6 +56,8 @@ struct AdminConsole {
             return .failed(ErrorResponse(severity: .error, code: .protocolViolation, message: "no such database: \(database)"))
         }
         switch command {
+        case .show("LEAKS"):
+            return .later(leaks())
         case .show("CLIENTS"), .show("SERVERS"):
             let servers = command == .show("SERVERS")
             return .later(executor.connectionReports(servers: servers, on: loop).map { reports in
@@ -128,6 +133,7 @@ struct AdminConsole {
         case "TOTALS": return .success(totals())
         case "MEM": return .success(memory())
         case "STATE": return .success(state())
+        case "APPLICATIONS": return .success(applications(now: now))
         case "DNS_HOSTS": return .success(dnsHosts())
         case "DNS_ZONES": return .success(dnsZones())
         default:
@@ -136,7 +142,7 @@ struct AdminConsole {
                     severity: .error, code: .featureNotSupported, message: "SHOW \(what) is not supported by spillway",
                     detail: why))
             }
-            return .failure(invalid("SHOW \(what)", detail: "Spillway answers SHOW \((Self.shows + ["STATE"]).joined(separator: ", "))."))
+            return .failure(invalid("SHOW \(what)", detail: "Spillway answers SHOW \((Self.shows + Self.ownShows).joined(separator: ", "))."))
         }
     }
 

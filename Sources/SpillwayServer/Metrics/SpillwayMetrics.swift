@@ -13,6 +13,11 @@ final class SpillwayMetrics: Sendable {
     /// The series of each pool seen by the last scrape; its lock also makes scrapes run one at a time (counters
     /// are set by reset-and-add, which must not interleave).
     private let series = NIOLockedValueBox<[PoolKey: PoolSeries]>([:])
+    /// The same for applications (touched only under `series`' lock).
+    private let applicationSeries = NIOLockedValueBox<[String: ApplicationSeries]>([:])
+    /// Applications exported at most: application_name is the client's to choose, and Prometheus suffers from
+    /// unbounded label values. The ones with the most clients are kept.
+    static let maxApplications = 100
 
     /// Wait-time buckets: from "a server was idle" to "query_wait_timeout territory".
     static let waitBuckets: [Duration] = [
@@ -84,6 +89,26 @@ final class SpillwayMetrics: Sendable {
         for (key, handles) in series where !seen.contains(key) {
             handles.unregister(from: registry)
             series[key] = nil
+        }
+        collectApplications(executor.applicationReports(now: .now))
+    }
+
+    private func collectApplications(_ reports: [PoolExecutor.ApplicationReport]) {
+        let kept = reports.sorted { ($0.active + $0.idle + $0.waiting, $1.application) > ($1.active + $1.idle + $1.waiting, $0.application) }
+            .prefix(Self.maxApplications)
+        applicationSeries.withLockedValue { series in
+            var seen = Set<String>()
+            for report in kept {
+                seen.insert(report.application)
+                let handles = series[report.application]
+                    ?? ApplicationSeries(registry: registry, application: report.application)
+                series[report.application] = handles
+                handles.update(report)
+            }
+            for (application, handles) in series where !seen.contains(application) {
+                handles.unregister(from: registry)
+                series[application] = nil
+            }
         }
     }
 
@@ -165,4 +190,51 @@ final class PoolSeries: Sendable {
 /// A metric name written whole (Spillway's names already end in their unit), with its help text.
 func metricName(_ name: String, _ help: String) -> MetricNameDescriptor {
     MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+}
+
+/// The series of one application (label application).
+final class ApplicationSeries: Sendable {
+    let clients: [(state: String, gauge: Prometheus.Gauge)]
+    let held: Prometheus.Gauge
+    let maxWait: Prometheus.Gauge
+    let suspected: Prometheus.Gauge
+    let leaks: Prometheus.Counter
+
+    init(registry: PrometheusCollectorRegistry, application: String) {
+        let labels = [("application", application)]
+        clients = ["active", "idle", "waiting"].map { state in
+            (state, registry.makeGauge(
+                descriptor: metricName("spillway_application_clients", "Client connections of the application by state."),
+                labels: labels + [("state", state)]))
+        }
+        held = registry.makeGauge(
+            descriptor: metricName("spillway_application_servers_held", "Server connections the application holds."),
+            labels: labels)
+        maxWait = registry.makeGauge(
+            descriptor: metricName(
+                "spillway_application_max_wait_seconds", "How long the application's oldest waiting client has waited."),
+            labels: labels)
+        suspected = registry.makeGauge(
+            descriptor: metricName("spillway_application_leaks_suspected", "The application's current leak suspects."),
+            labels: labels)
+        leaks = registry.makeCounter(
+            descriptor: metricName("spillway_application_leaks_total", "Suspected leaks seen since start."),
+            labels: labels)
+    }
+
+    func update(_ report: PoolExecutor.ApplicationReport) {
+        let values = ["active": report.active, "idle": report.idle, "waiting": report.waiting]
+        for (state, gauge) in clients { gauge.set(Double(values[state] ?? 0)) }
+        held.set(Double(report.held))
+        maxWait.set(Double(TrafficStats.micros(report.maxWait ?? .zero)) / 1e6)
+        suspected.set(Double(report.suspected))
+        leaks.reset()
+        leaks.increment(by: Int64(report.leaksTotal))
+    }
+
+    func unregister(from registry: PrometheusCollectorRegistry) {
+        for (_, gauge) in clients { registry.unregisterGauge(gauge) }
+        for gauge in [held, maxWait, suspected] { registry.unregisterGauge(gauge) }
+        registry.unregisterCounter(leaks)
+    }
 }

@@ -1,0 +1,126 @@
+import NIOCore
+import PostgresWire
+import SpillwayCore
+
+/// Spillway's own console commands: SHOW LEAKS (current suspects) and SHOW APPLICATIONS (per application).
+extension AdminConsole {
+    static let leakColumns: [ResultSet.Column] = [
+        .text("kind"), .text("application"), .text("user"), .text("database"), .text("addr"), .int4("port"),
+        .text("client"), .numeric("connected_s"), .numeric("in_transaction_s"), .numeric("idle_s"),
+        .text("last_statement"),
+    ]
+
+    static let applicationColumns: [ResultSet.Column] = [
+        .text("application"), .int4("cl_active"), .int4("cl_idle"), .int4("cl_waiting"), .int4("sv_held"),
+        .int4("maxwait"), .int4("maxwait_us"), .int4("leaks_suspected"), .int8("leaks_total"),
+        .int4("max_client_connections"), .int4("max_server_connections"), .numeric("weight"),
+    ]
+
+    /// SHOW LEAKS: clients idle inside a transaction past leak_warn_after (each read on its own loop), then
+    /// applications whose connections keep growing while their work does not.
+    func leaks() -> EventLoopFuture<ResultSet> {
+        executor.leakRows(on: loop).map { rows in ResultSet(columns: Self.leakColumns, rows: rows) }
+    }
+
+    /// SHOW APPLICATIONS: per application, its clients by state, servers held, longest wait and leaks.
+    func applications(now: ContinuousClock.Instant) -> ResultSet {
+        let rows = executor.applicationReports(now: now).map { report -> [String?] in
+            let policy = runtime.applicationPolicies[report.application]
+            let wait = report.maxWait ?? .zero
+            return [
+                report.application, "\(report.active)", "\(report.idle)", "\(report.waiting)", "\(report.held)",
+                "\(wait.components.seconds)", "\(wait.components.attoseconds / 1_000_000_000_000)",
+                "\(report.suspected)", "\(report.leaksTotal)",
+                policy?.maxClientConnections.map { "\($0)" }, policy?.maxServerConnections.map { "\($0)" },
+                "\(policy?.weight ?? 1)",
+            ]
+        }
+        return ResultSet(columns: Self.applicationColumns, rows: rows)
+    }
+}
+
+extension PoolExecutor {
+    /// What SHOW APPLICATIONS and /metrics report of one application.
+    struct ApplicationReport {
+        var application: String
+        var active = 0
+        var idle = 0
+        var waiting = 0
+        var held = 0
+        var maxWait: Duration?
+        var suspected = 0
+        var leaksTotal = 0
+    }
+
+    func applicationReports(now: ContinuousClock.Instant) -> [ApplicationReport] {
+        state.withLockedValue { state in
+            var reports: [String: ApplicationReport] = [:]
+            func touch(_ application: String, _ change: (inout ApplicationReport) -> Void) {
+                change(&reports[application, default: ApplicationReport(application: application)])
+            }
+            for (application, clients) in state.applications.clients { touch(application) { $0.idle = clients } }
+            for entry in state.pools.values {
+                for (application, held) in entry.machine.serversHeldByApplication {
+                    touch(application) { $0.held += held; $0.active += held }
+                }
+                for waiter in entry.machine.waiters.waiting {
+                    touch(waiter.tag.application) { report in
+                        report.waiting += 1
+                        let waited = now - waiter.since
+                        report.maxWait = max(report.maxWait ?? .zero, waited)
+                    }
+                }
+            }
+            for suspect in state.leakSuspects.values { touch(suspect.application) { $0.suspected += 1 } }
+            for application in state.growthReported { touch(application) { $0.suspected += 1 } }
+            for (application, total) in state.applications.leaksSeen { touch(application) { $0.leaksTotal = total } }
+            return reports.values.map { report in
+                var report = report
+                report.idle = max(report.idle - report.active - report.waiting, 0)
+                return report
+            }.sorted { $0.application < $1.application }
+        }
+    }
+
+    /// SHOW LEAKS rows: each suspect client read on its own loop, then growing applications.
+    func leakRows(on loop: EventLoop) -> EventLoopFuture<[[String?]]> {
+        let now = Self.nanos()
+        var perLoop: [ObjectIdentifier: (EventLoop, [@Sendable () -> [String?]?])] = [:]
+        let growth = state.withLockedValue { state -> [[String?]] in
+            for id in state.leakSuspects.keys {
+                guard let client = state.clients[id] else { continue }
+                perLoop[ObjectIdentifier(client.loop), default: (client.loop, [])].1.append { client.leakRow(now: now) }
+            }
+            let clients = state.applications.clients
+            return state.growthReported.sorted().map { application in
+                ["growing_connections", application, nil, nil, nil, nil, nil, nil, nil, nil,
+                 "\(clients[application] ?? 0) client connections, growing while its active count does not"]
+            }
+        }
+        let futures = perLoop.values.map { target, readers in target.submit { readers.compactMap { $0() } } }
+        return EventLoopFuture.whenAllSucceed(futures, on: loop).map { lists in
+            lists.flatMap { $0 }.sorted { ($0[9] ?? "") > ($1[9] ?? "") } + growth
+        }
+    }
+}
+
+extension ClientConnection {
+    /// This client's SHOW LEAKS row, or nil if it is no longer idle in a transaction.
+    func leakRow(now: UInt64) -> [String?]? {
+        guard case .ready = phase, session.isIdleInTransaction else { return nil }
+        let facts = leakFacts(now: now)
+        let (address, port) = addressAndPort
+        return [
+            "idle_in_transaction", tag.application, userForLog, databaseForLog, address, port.map { "\($0)" },
+            "\(id)", facts.connected, facts.inTransaction, facts.idle, lastStatementForLog,
+        ]
+    }
+}
+
+extension ClientConnection {
+    /// The client's IP address and port (nil port on the Unix socket).
+    var addressAndPort: (String, Int?) {
+        guard let address = context?.remoteAddress, let ip = address.ipAddress else { return ("unix", nil) }
+        return (ip, address.port)
+    }
+}
