@@ -27,6 +27,9 @@ extension ClientConnection {
                 + "and more than max_idle_transaction_servers (\(limit)) of its servers were idle in transactions. "
                 + "Spillway rolled the transaction back and gave the server to a waiting client."
         }
+        if let row = leakRow(now: PoolExecutor.nanos(), kind: "reclaimed") {
+            executor.recordReclaimed(row, application: tag.application)
+        }
         logger.warning("leak guard reclaimed a server", metadata: [
             "reason": "\(reason.logName)", "idle_in_transaction_s": "\(idle)", "pool": "\(pool)",
             "last_statement": "\(lastStatementForLog)",

@@ -35,7 +35,9 @@ extension ClientConnection {
         let requestedDatabase = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? message.user ?? ""
         // The admin console never waits behind application traffic: it is not counted against max_client_conn.
         let isConsole = AdminConsole.databaseNames.contains(requestedDatabase)
-        guard admitted || isConsole else {
+        // Break-glass users get in during exhaustion too: that is what they are for.
+        let isBreakGlass = message.user.map { runtime.settings.breakGlassUsers.contains($0) } ?? false
+        guard admitted || isConsole || isBreakGlass else {
             fatal(.tooManyConnections, "no more connections allowed (max_client_conn)",
                   detail: "Spillway already serves max_client_conn = \(runtime.settings.maxClientConn) clients.")
             return

@@ -447,11 +447,12 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     /// The pool gave up on finding a server within query_wait_timeout (it already left the queue).
-    func waitTimedOut() {
-        let timeout = runtime.settings.queryWaitTimeout
+    func waitTimedOut(limit: String) {
+        let timeout = Self.seconds(runtime.settings.queryWaitTimeout)
         let error = ErrorResponse(
             severity: .error, code: .queryCanceled, message: "canceling query due to query_wait_timeout",
-            detail: "The client waited \(timeout) s for a server of pool \(pool.map { "\($0)" } ?? "?") and none became free.",
+            detail: "The client waited \(timeout) s for a server of pool \(pool.map { "\($0)" } ?? "?") and none "
+                + "became free: \(limit).",
             hint: "Raise the pool size or query_wait_timeout, or find what holds the servers.")
         switch phase {
         case .fetchingParameters:

@@ -91,6 +91,7 @@ extension PoolExecutor {
                     entry.databaseLimit = databaseLimit
                     entry.userLimit = userLimit
                     entry.mode = next.config.poolMode(database: database, user: key.user)
+                    entry.breakGlass = next.settings.breakGlassUsers.contains(key.user)
                     guard entry.target.address.description != target.address.description
                         || entry.target.database != target.database
                     else { return false }
@@ -106,6 +107,7 @@ extension PoolExecutor {
             return retired
         }
         for server in retired { server.close() }
+        forgetBudgets()
     }
 
     /// SET key = value from the console: a reloadable setting changes for new logins and every pool now.

@@ -32,6 +32,8 @@ final class PoolExecutor: @unchecked Sendable {
         var waitTimer: CoreMetrics.Timer?
         /// Counters its clients keep without the lock.
         let gauges = PoolGauges()
+        /// A pool of a break-glass user: it draws on the reserve kept from everyone else.
+        var breakGlass = false
     }
 
     struct State {
@@ -66,6 +68,11 @@ final class PoolExecutor: @unchecked Sendable {
         var leakSuspects: [ClientID: LeakSuspect] = [:]
         var growth = GrowthWatch()
         var growthReported: Set<String> = []
+        /// server_connection_budget per host, and the servers kept for break-glass users on each host.
+        var hostBudgets: [String: HostBudget] = [:]
+        var breakGlassReserve = 0
+        /// Clients the leak guard took servers from lately, for SHOW LEAKS.
+        var recentReclaims: [ReclaimRecord] = []
         /// Pools currently warned about (warn_pool_usage).
         var crowdedPools: Set<PoolKey> = []
         /// When the current stats period began.
@@ -90,6 +97,8 @@ final class PoolExecutor: @unchecked Sendable {
         self.maxPacketSize = config.settings.maxPacketSize
         self.configBox = NIOLockedValueBox(config)
         self.logger = logger
+        let settings = config.settings
+        state.withLockedValue { $0.breakGlassReserve = settings.breakGlassPoolSize * settings.breakGlassUsers.count }
     }
 
     var config: RuntimeConfig { configBox.withLockedValue { $0 } }
@@ -177,7 +186,8 @@ final class PoolExecutor: @unchecked Sendable {
             state.pools[key] = PoolEntry(
                 machine: machine, target: target, credentials: credentials, parameters: nil,
                 checkQuery: checkQuery.isEmpty ? nil : checkQuery, mode: mode, databaseLimit: databaseLimit,
-                userLimit: userLimit, waitTimer: metrics?.waitTimer(for: key))
+                userLimit: userLimit, waitTimer: metrics?.waitTimer(for: key),
+                breakGlass: runtime.settings.breakGlassUsers.contains(key.user))
             return nil
         }
     }
@@ -347,7 +357,7 @@ final class PoolExecutor: @unchecked Sendable {
                             state.pools[server.key]?.parameters = server.reported
                         }
                     }
-                    self.serverReady(server.id, key: server.key)
+                    self.learnBudgetIfNeeded(server) { self.serverReady(server.id, key: server.key) }
                 case .failure(let failure):
                     self.logger.warning("server login failed", metadata: [
                         "db": "\(server.key.database)", "user": "\(server.key.user)", "reason": "\(failure.message)",
@@ -426,12 +436,43 @@ final class PoolExecutor: @unchecked Sendable {
         }
     }
 
+    /// Which limit keeps `key` from opening another server, in words for error messages.
+    func limitReached(_ key: PoolKey, in state: State) -> String {
+        guard let entry = state.pools[key] else { return "no such pool" }
+        let limits = entry.machine.limits
+        if entry.machine.runState == .paused { return "the pool is paused (PAUSE)" }
+        if entry.machine.serverCount >= limits.poolSize + limits.reservePoolSize {
+            return "all \(entry.machine.serverCount) servers are in use (pool_size \(limits.poolSize) + "
+                + "reserve_pool_size \(limits.reservePoolSize))"
+        }
+        if entry.machine.serverCount >= limits.poolSize {
+            return "all \(entry.machine.serverCount) servers are in use (pool_size \(limits.poolSize))"
+        }
+        return limitName(for: key, in: state) ?? "no server could be opened"
+    }
+
+    /// The cross-pool budget that is exhausted for `key`, if one is.
+    func limitName(for key: PoolKey, in state: State) -> String? {
+        guard let index = state.pools.index(forKey: key) else { return nil }
+        let entry = state.pools.values[index]
+        if entry.databaseLimit > 0 {
+            let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.database == key.database ? $1.machine.serverCount : 0) }
+            if used >= entry.databaseLimit { return "max_db_connections \(entry.databaseLimit) reached for \(key.database)" }
+        }
+        if entry.userLimit > 0 {
+            let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.user == key.user ? $1.machine.serverCount : 0) }
+            if used >= entry.userLimit { return "max_user_connections \(entry.userLimit) reached for \(key.user)" }
+        }
+        return nil
+    }
+
     /// Servers the other budgets (max_db_connections, max_user_connections) still allow for `key`.
     func capacity(for key: PoolKey, in state: State) -> Int {
         guard let index = state.pools.index(forKey: key) else { return 0 }
+        if state.pools.values[index].breakGlass { return hostCapacity(for: key, in: state) }
         let databaseLimit = state.pools.values[index].databaseLimit
         let userLimit = state.pools.values[index].userLimit
-        var remaining = Int.max
+        var remaining = hostCapacity(for: key, in: state)
         if databaseLimit > 0 {
             let used = state.pools.values.reduce(0) { $0 + ($1.machine.key.database == key.database ? $1.machine.serverCount : 0) }
             remaining = min(remaining, databaseLimit - used)
@@ -484,10 +525,10 @@ final class PoolExecutor: @unchecked Sendable {
     func maintain() {
         let now = ContinuousClock.now
         let (close, open, timedOut) = state.withLockedValue {
-            state -> ([ServerConnection], [OpenWork], [(ClientConnection, PoolKey)]) in
+            state -> ([ServerConnection], [OpenWork], [(ClientConnection, PoolKey, String)]) in
             var close: [ServerConnection] = []
             var open: [OpenWork] = []
-            var timedOut: [(ClientConnection, PoolKey)] = []
+            var timedOut: [(ClientConnection, PoolKey, String)] = []
             for key in Array(state.pools.keys) {
                 let room = capacity(for: key, in: state)
                 guard let upkeep = state.withPool(key, { $0.machine.maintain(now: now, capacity: room) }) else { continue }
@@ -495,9 +536,10 @@ final class PoolExecutor: @unchecked Sendable {
                 for request in upkeep.open {
                     open.append(makeServer(request.server, loop: request.loop, key: key, state: &state))
                 }
+                let reason = upkeep.timedOut.isEmpty ? "" : limitReached(key, in: state)
                 for tag in upkeep.timedOut {
                     state.wanted[tag.client] = nil
-                    if let client = state.clients[tag.client] { timedOut.append((client, key)) }
+                    if let client = state.clients[tag.client] { timedOut.append((client, key, reason)) }
                 }
             }
             return (close, open, timedOut)
@@ -507,9 +549,11 @@ final class PoolExecutor: @unchecked Sendable {
         closeStatsPeriodIfDue(now: now)
         enforceClientTimeouts()
         watchForLeaks(now: now)
-        for (client, key) in timedOut {
-            logger.warning("client waited too long for a server", metadata: ["client": "\(client.id)", "pool": "\(key)"])
-            client.onLoop { client.waitTimedOut() }
+        for (client, key, reason) in timedOut {
+            logger.warning("client waited too long for a server", metadata: [
+                "client": "\(client.id)", "pool": "\(key)", "limit": "\(reason)",
+            ])
+            client.onLoop { client.waitTimedOut(limit: reason) }
         }
     }
 

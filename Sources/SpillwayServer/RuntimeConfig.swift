@@ -28,15 +28,17 @@ final class RuntimeConfig: Sendable {
 
     /// The limits of the pool for `database` and `user`, from the settings.
     func limits(database: DatabaseConfig, user: String) -> PoolStateMachine.Limits {
-        PoolStateMachine.Limits(
-            poolSize: config.poolSize(database: database, user: user),
+        // A break-glass user's pool is its reserve: small, never queued behind applications.
+        let breakGlass = settings.breakGlassUsers.contains(user)
+        return PoolStateMachine.Limits(
+            poolSize: breakGlass ? settings.breakGlassPoolSize : config.poolSize(database: database, user: user),
             minPoolSize: database.minPoolSize ?? settings.minPoolSize,
             checkDelay: settings.serverCheckQuery.isEmpty ? nil : .seconds(settings.serverCheckDelay),
             idleTimeout: settings.serverIdleTimeout > 0 ? .seconds(settings.serverIdleTimeout) : nil,
             lifetime: settings.serverLifetime > 0 ? .seconds(settings.serverLifetime) : nil,
             loginRetry: .seconds(settings.serverLoginRetry),
             queryWaitTimeout: settings.queryWaitTimeout > 0 ? .seconds(settings.queryWaitTimeout) : nil,
-            reservePoolSize: config.reservePoolSize(database: database),
+            reservePoolSize: breakGlass ? 0 : config.reservePoolSize(database: database),
             reserveTimeout: settings.reservePoolTimeout > 0 ? .seconds(settings.reservePoolTimeout) : nil,
             maxIdleTransactionServers: settings.maxIdleTransactionServers,
             applications: applicationPolicies)

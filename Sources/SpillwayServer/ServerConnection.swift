@@ -27,6 +27,10 @@ struct InternalQuery {
     var remainingReadyForQuery: Int
     var error: ErrorResponse?
     var completion: (Result<TransactionStatus, ServerFailure>) -> Void
+    /// DataRow values received, as text (for `runInternalQuery`).
+    var rows: [[String?]] = []
+    /// Set by `runInternalQuery`: gets the rows instead of `completion` getting the status.
+    var rowsCompletion: ((Result<[[String?]], ServerFailure>) -> Void)?
 }
 
 /// Why a server connection could not be used.
@@ -267,6 +271,25 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         channel.writeAndFlush(buffer, promise: nil)
     }
 
+    /// Runs one query of Spillway's own (reading the server's settings) and returns its rows as text.
+    func runInternalQuery(_ sql: String, completion: @escaping (Result<[[String?]], ServerFailure>) -> Void) {
+        loop.assertInEventLoop()
+        guard let channel else {
+            completion(.failure(ServerFailure(message: "server connection is closed")))
+            return
+        }
+        if case .internalQuery = phase {
+            completion(.failure(ServerFailure(message: "server is already running spillway's statements")))
+            return
+        }
+        var query = InternalQuery(remainingReadyForQuery: 1, error: nil, completion: { _ in })
+        query.rowsCompletion = completion
+        phase = .internalQuery(query)
+        var buffer = channel.allocator.buffer(capacity: 64)
+        FrontendMessage.query(sql).encode(into: &buffer)
+        channel.writeAndFlush(buffer, promise: nil)
+    }
+
     // MARK: Channel events
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -363,6 +386,15 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                     return
                 }
                 phase = .idle
+                if let rowsCompletion = query.rowsCompletion {
+                    if let error = query.error {
+                        rowsCompletion(.failure(ServerFailure(
+                            message: "server rejected spillway's query: \(error.message ?? "")", serverError: error)))
+                    } else {
+                        rowsCompletion(.success(query.rows))
+                    }
+                    return
+                }
                 if let error = query.error {
                     query.completion(.failure(ServerFailure(
                         message: "server rejected spillway's statement: \(error.message ?? "")", serverError: error)))
@@ -375,6 +407,14 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 phase = .internalQuery(query)
             case BackendType.parameterStatus:
                 noteParameterStatus(frame)
+            case BackendType.dataRow:
+                var body = frame.body
+                let count = body.readInteger(as: Int16.self) ?? 0
+                query.rows.append((0..<max(count, 0)).map { _ in
+                    let length = body.readInteger(as: Int32.self) ?? -1
+                    return length < 0 ? nil : body.readString(length: Int(length))
+                })
+                phase = .internalQuery(query)
             default:
                 break
             }
@@ -460,6 +500,7 @@ enum BackendType {
     static let copyBothResponse = UInt8(ascii: "W")
     static let parameterStatus = UInt8(ascii: "S")
     static let errorResponse = UInt8(ascii: "E")
+    static let dataRow = UInt8(ascii: "D")
 }
 
 /// Where and as whom a pool's servers log in.

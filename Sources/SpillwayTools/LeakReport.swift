@@ -6,9 +6,9 @@ public enum LeakReport: Sendable, Equatable {
     /// The command failed with this text.
     case failed(String)
 
-    /// Reads a SHOW LEAKS answer: rows counted, application names from the `application_name` (or `app`) column.
+    /// Reads a SHOW LEAKS answer: rows counted, application names from the `application` column.
     public init(_ result: QueryResult) {
-        let names = result.column("application_name") ?? result.column("app") ?? []
+        let names = result.column("application") ?? result.column("application_name") ?? []
         var distinct: [String] = []
         for case let name? in names where !name.isEmpty && !distinct.contains(name) {
             distinct.append(name)

@@ -6,7 +6,9 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct AdminConsoleIntegrationTests {
     private func start() async throws -> SpillwayUnderTest {
-        try await SpillwayUnderTest.start(settings: ["admin_users = \(TestCluster.scramUser)", "default_pool_size = 2"])
+        try await SpillwayUnderTest.start(settings: [
+            "admin_users = \(TestCluster.scramUser)", "default_pool_size = 2", "reserve_pool_size = 0",
+        ])
     }
 
     private func admin(_ spillway: SpillwayUnderTest, _ command: String) async throws -> Shell.Result {

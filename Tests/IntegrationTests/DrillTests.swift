@@ -3,13 +3,14 @@ import SpillwayTools
 import Testing
 
 /// `spillway drill`, run in-process against its own throwaway cluster (not the one `scripts/test` starts).
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .timeLimit(.minutes(4)))
 struct DrillTests {
-    /// Short runs of the incident's workload: directly, PostgreSQL runs out of slots and the API fails; through
-    /// Spillway, every run produces numbers and a Spillway log.
-    @Test func directRunsFailAndSpillwayRunsReport() async throws {
+    /// `spillway drill --duration 20`: directly, PostgreSQL runs out of slots and the API fails; through
+    /// Spillway with default settings the API keeps ≥ 99.9 % success, an admin gets in during the leak, and
+    /// Spillway names the leaking job.
+    @Test func directRunsFailAndSpillwayKeepsTheAPIUp() async throws {
         var options = DrillOptions()
-        options.duration = .seconds(6)
+        options.duration = .seconds(20)
         let report = try await Drill(options: options).run()
         defer { try? FileManager.default.removeItem(atPath: report.workspace) }
 
@@ -23,14 +24,12 @@ struct DrillTests {
             let success = try #require(run.api.successPercent, "\(run.label) sent no API request\n\(table)")
             #expect(success < 99, "\(run.label): the leak did not hurt the API\n\(table)")
             #expect(run.api.firstError != nil, "\(table)")
-            #expect((run.peakBackends ?? 0) >= 80, "\(run.label): PostgreSQL never filled up\n\(table)")
+            #expect((run.peakBackends ?? 0) >= 70, "\(run.label): PostgreSQL never filled up\n\(table)")
             #expect(run.job.leaked > 0, "\(table)")
             #expect(run.leaks == nil)
         }
         for run in report.runs where run.mode == .spillway {
-            // For now only: the run happened and measured. LEAK GUARD: tighten these to the drill's verdict once the
-            // leak guard lands: `#expect(run.shortfall == nil)` (API ≥ 99.9 % and an admin login during the leak),
-            // `#expect(report.verdict.passed)`, and SHOW LEAKS naming `nightly-job` in the labelled variant.
+            #expect(run.shortfall == nil, "\(run.label): \(run.shortfall ?? "")\n\(table)")
             #expect(run.api.attempts > 0, "\(run.label) sent no API request\n\(table)")
             #expect(run.peakBackends != nil, "\(run.label): no backend sample\n\(table)")
             #expect(run.adminProbe.attempts > 0, "\(run.label): no admin login attempted after the warm-up\n\(table)")
@@ -38,6 +37,14 @@ struct DrillTests {
             let log = try #require(run.spillwayLog)
             #expect(FileManager.default.fileExists(atPath: log), "\(run.label): no Spillway log at \(log)")
         }
+        #expect(report.verdict.passed, "\(table)")
+        let labelled = try #require(report.runs.first { $0.label == "spillway (labelled)" })
+        guard case .rows(_, let applications)? = labelled.leaks else {
+            Issue.record("SHOW LEAKS failed: \(String(describing: labelled.leaks))\n\(table)")
+            return
+        }
+        #expect(applications.contains("nightly-job"), "SHOW LEAKS did not name the job\n\(table)")
+        #expect(!applications.contains("api"), "SHOW LEAKS blamed the API\n\(table)")
         #expect(report.text.contains(table))
         #expect(
             !FileManager.default.fileExists(atPath: "\(report.workspace)/spillway-labelled/userlist.txt"),

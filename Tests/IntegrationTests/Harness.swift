@@ -107,7 +107,8 @@ final class SpillwayUnderTest: Sendable {
     /// `settings`: lines for `[pgbouncer]`; `databases`: lines for `[databases]` (default: the test database);
     /// `users`: lines for `[users]`; `authFile`: lines of userlist.txt (default: the SCRAM role's real secret).
     static func start(
-        settings: [String] = [], databases: [String]? = nil, users: [String] = [], authFile: [String]? = nil
+        settings: [String] = [], databases: [String]? = nil, users: [String] = [], authFile: [String]? = nil,
+        applications: [String] = []
     ) async throws -> SpillwayUnderTest {
         let cluster = try TestCluster.info()
         let directory = try makeTemporaryDirectory()
@@ -128,6 +129,9 @@ final class SpillwayUnderTest: Sendable {
 
             [users]
             \(users.joined(separator: "\n"))
+
+            [applications]
+            \(applications.joined(separator: "\n"))
 
             [pgbouncer]
             listen_addr = 127.0.0.1

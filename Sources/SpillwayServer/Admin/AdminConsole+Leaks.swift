@@ -82,7 +82,28 @@ extension PoolExecutor {
         }
     }
 
-    /// SHOW LEAKS rows: each suspect client read on its own loop, then growing applications.
+    /// A client whose server the leak guard took back: kept (the last 100, for 10 minutes) so SHOW LEAKS still
+    /// names it after it is gone, and counted against its application.
+    struct ReclaimRecord {
+        var at: ContinuousClock.Instant
+        var row: [String?]
+    }
+
+    static let reclaimsKept = 100
+    static let reclaimsKeptFor = Duration.seconds(600)
+
+    func recordReclaimed(_ row: [String?], application: String) {
+        let now = ContinuousClock.now
+        state.withLockedValue { state in
+            state.applications.leakSeen(application)
+            state.recentReclaims.removeAll { now - $0.at > Self.reclaimsKeptFor }
+            if state.recentReclaims.count >= Self.reclaimsKept { state.recentReclaims.removeFirst() }
+            state.recentReclaims.append(ReclaimRecord(at: now, row: row))
+        }
+    }
+
+    /// SHOW LEAKS rows: each suspect client read on its own loop, then growing applications, then clients
+    /// reclaimed in the last ten minutes (newest first).
     func leakRows(on loop: EventLoop) -> EventLoopFuture<[[String?]]> {
         let now = Self.nanos()
         var perLoop: [ObjectIdentifier: (EventLoop, [@Sendable () -> [String?]?])] = [:]
@@ -97,21 +118,23 @@ extension PoolExecutor {
                  "\(clients[application] ?? 0) client connections, growing while its active count does not"]
             }
         }
+        let reclaimed = state.withLockedValue { $0.recentReclaims.map(\.row) }
         let futures = perLoop.values.map { target, readers in target.submit { readers.compactMap { $0() } } }
         return EventLoopFuture.whenAllSucceed(futures, on: loop).map { lists in
-            lists.flatMap { $0 }.sorted { ($0[9] ?? "") > ($1[9] ?? "") } + growth
+            lists.flatMap { $0 }.sorted { (Double($0[9] ?? "") ?? 0) > (Double($1[9] ?? "") ?? 0) } + growth
+                + reclaimed.reversed()
         }
     }
 }
 
 extension ClientConnection {
     /// This client's SHOW LEAKS row, or nil if it is no longer idle in a transaction.
-    func leakRow(now: UInt64) -> [String?]? {
+    func leakRow(now: UInt64, kind: String = "idle_in_transaction") -> [String?]? {
         guard case .ready = phase, session.isIdleInTransaction else { return nil }
         let facts = leakFacts(now: now)
         let (address, port) = addressAndPort
         return [
-            "idle_in_transaction", tag.application, userForLog, databaseForLog, address, port.map { "\($0)" },
+            kind, tag.application, userForLog, databaseForLog, address, port.map { "\($0)" },
             "\(id)", facts.connected, facts.inTransaction, facts.idle, lastStatementForLog,
         ]
     }
