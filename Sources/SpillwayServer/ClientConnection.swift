@@ -88,6 +88,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     var remoteHost = "unix"
     /// The linked server's FATAL ErrorResponse, held until the server's connection closes.
     private var serverFatal: ErrorResponse?
+    /// Why the connection ended, for the disconnect log line (nil: the client just went away).
+    var closeReason: String?
     /// Counters for SHOW STATS and /metrics, handed to the pool with the server (or every second).
     var traffic = ClientTraffic()
     /// The pool's wait-time histogram, when metrics are on.
@@ -211,8 +213,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         executor.unregister(self, cancelKey: cancelKey)
         if admitted { executor.clientConnectionClosed() }
         if cancelKey != nil, runtime.settings.logDisconnections {
-            let age = ContinuousClock.now - connectedAt
-            logger.info("client closed", metadata: ["age_s": "\(age.components.seconds)"])
+            logger.info("client closed", metadata: [
+                "age_s": "\(Self.seconds(ContinuousClock.now - connectedAt))",
+                "reason": "\(closeReason ?? "the client closed the connection")",
+            ])
         }
         self.context = nil
     }
@@ -327,6 +331,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             // Held messages live in Spillway's memory: past a bound, let them wait in the socket instead.
             if heldBytes > Self.heldBytesLimit { setReading(false) }
         case .terminate:
+            closeReason = "the client sent Terminate"
             phase = .closed
             releaseOnClose()
             context?.close(promise: nil)
@@ -718,6 +723,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         guard let context else { return }
         if case .ready = phase { releaseOnClose() }
         phase = .closed
+        closeReason = "\(code.rawValue) \(message)"
         executor.metrics?.errorSent(code.rawValue, origin: "spillway")
         var buffer = context.channel.allocator.buffer(capacity: 128)
         ErrorResponse(severity: .fatal, code: code, message: message, detail: detail, hint: hint).encode(into: &buffer)

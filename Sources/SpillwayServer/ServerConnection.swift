@@ -338,9 +338,15 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             let message = "server closed the connection during login"
             finishLogin(.failure(ServerFailure(message: message)))
         case .internalQuery(let query):
+            logger.warning("server connection lost while running spillway's statements", metadata: [
+                "server": "\(id)", "pool": "\(key)",
+            ])
             query.completion(.failure(ServerFailure(message: "server closed the connection", serverError: query.error)))
             executor.serverClosed(self)
         case .forwarding(let client):
+            logger.warning("server connection lost while serving a client", metadata: [
+                "server": "\(id)", "pool": "\(key)", "client": "\(client.id)",
+            ])
             if !crossLoopBatch.isEmpty { flushCrossLoop(to: client) }
             client.onLoop { client.serverLost(self.id) }
             executor.serverClosed(self)

@@ -114,4 +114,66 @@ struct LeakGuardTests {
         #expect(!spillway.logs.text.contains("leak guard reclaimed"), "\(spillway.logs.text.suffix(2000))")
         await worker.close()
     }
+
+    /// query_timeout cancels a request that runs too long (57014); the client keeps its connection.
+    @Test func queryTimeoutCancelsTheQuery() async throws {
+        let spillway = try await SpillwayUnderTest.start(settings: ["query_timeout = 1"])
+        defer { Task { await spillway.stop() } }
+        let slow = try await client(spillway)
+        let started = ContinuousClock.now
+        do {
+            try await slow.query("select pg_sleep(10)", timeout: .seconds(20))
+            Issue.record("pg_sleep(10) ran to the end despite query_timeout = 1")
+        } catch let error as WireClientError {
+            #expect(error.sqlState == "57014", "\(error)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(try await slow.query("select 'still here'").rows.first?.first == "still here")
+        #expect(spillway.logs.text.contains("query ran too long; canceling it"))
+        await slow.close()
+    }
+
+    /// client_idle_timeout closes a client that sends nothing; the log line says why and how long it lived.
+    @Test func clientIdleTimeoutClosesSilentClients() async throws {
+        let spillway = try await SpillwayUnderTest.start(settings: ["client_idle_timeout = 1"])
+        defer { Task { await spillway.stop() } }
+        let silent = try await client(spillway)
+        try await silent.query("select 1")
+        try await Task.sleep(for: .milliseconds(2_600))
+        do {
+            try await silent.query("select 1")
+            Issue.record("the idle client was not closed")
+        } catch let error as WireClientError {
+            #expect(error.sqlState == "57P01", "\(error)")
+            #expect(error.description.contains("client_idle_timeout"), "\(error)")
+        }
+        try await eventually("the disconnect is logged with its reason") {
+            spillway.logs.text.contains("reason=57P01 terminating connection due to client_idle_timeout")
+        }
+    }
+
+    /// max_db_connections holds a pool's clients in the queue; one that waits past query_wait_timeout is told
+    /// which limit held it.
+    @Test func waitTimeoutNamesTheLimitThatHeldTheClient() async throws {
+        let spillway = try await SpillwayUnderTest.start(settings: [
+            "max_db_connections = 1", "query_wait_timeout = 1", "reserve_pool_size = 0",
+        ])
+        defer { Task { await spillway.stop() } }
+        let holder = try await client(spillway)
+        let hold = Task { try await holder.query("select pg_sleep(3)", timeout: .seconds(20)) }
+        try await Task.sleep(for: .milliseconds(300))
+        let waiter = try await client(spillway)
+        do {
+            try await waiter.query("select 1", timeout: .seconds(10))
+            Issue.record("the query ran past max_db_connections")
+        } catch let error as WireClientError {
+            #expect(error.sqlState == "57014", "\(error)")
+            guard case .server(let response) = error else { return }
+            #expect(response.detail?.contains("max_db_connections 1 reached for \(TestCluster.database)") == true,
+                    "\(String(describing: response.detail))")
+        }
+        _ = try await hold.value
+        await holder.close()
+        await waiter.close()
+    }
 }
