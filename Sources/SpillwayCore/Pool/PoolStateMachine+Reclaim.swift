@@ -30,7 +30,8 @@ extension PoolStateMachine {
         }
         // Holders already being reclaimed still count as idle until their server is back.
         let excess = holders.count + marked - limits.maxIdleTransactionServers
-        let wanted = min(excess, waiters.count - marked)
+        // Marked servers already cover part of both the excess and the waiters.
+        let wanted = min(excess, waiters.count) - marked
         guard wanted > 0 else { return [] }
         let chosen = holders.sorted { $0.idleFor > $1.idleFor }.prefix(wanted)
         for reclaim in chosen { servers[reclaim.server]?.reclaiming = true }

@@ -175,7 +175,10 @@ public struct PoolStateMachine: Sendable {
             waiters.append(tag, since: now)
             return .wait
         }
-        if let server = takeIdle(preferring: tag.loop) {
+        if limits.applications[tag.application]?.maxServerConnections == nil
+            || applicationAdmits(tag.application, held: serversHeldByApplication),
+            let server = takeIdle(preferring: tag.loop)
+        {
             return use(server, for: tag, now: now).acquireAction
         }
         if servers.isEmpty, let until = loginRetryUntil, now < until {
@@ -218,6 +221,7 @@ public struct PoolStateMachine: Sendable {
         }
         server.holder = nil
         server.reclaiming = false
+        servers[id] = server  // its last holder no longer holds it: fair share and caps count without it
         guard runState == .running,
             let waiter = waiters.popNext(
                 preferring: server.loop, within: limits.loopAffinityWindow, policy: waiterPolicy())
@@ -232,7 +236,6 @@ public struct PoolStateMachine: Sendable {
             idleByLoop[server.loop].append(id)
             return .idle
         }
-        servers[id] = server
         return handOff(id, to: waiter.tag)
     }
 
