@@ -54,6 +54,17 @@ import Testing
         #expect(session.readyForQuery(.idle) == .forwardAndRelease(s1))
     }
 
+    /// Extended COPY whose Sync was swallowed by the copy: after CopyDone and before the next Sync the server is
+    /// inside an unsynced batch, so a client leaving then has its server closed, never handed on as is.
+    @Test func clientGoneBetweenCopyDoneAndSyncRollsBack() {
+        var session = ClientSession.linked(to: s1, mode: .transaction)
+        send("PBES", to: &session)
+        session.copyInStarted()
+        send("dc", to: &session)
+        #expect(!session.isIdleInTransaction)
+        #expect(session.clientClosed() == .closeServer(s1))
+    }
+
     /// Simple-protocol COPY: Query, CopyData, CopyDone, one ReadyForQuery.
     @Test func simpleCopyInReleasesAfterItsReadyForQuery() {
         var session = ClientSession.linked(to: s1, mode: .transaction)

@@ -153,6 +153,9 @@ public struct ClientSession: Sendable {
         guard case .linked(var link) = state else { return }
         // Syncs sent after the Execute that started the copy are ignored by PostgreSQL: no ReadyForQuery comes.
         link.pendingSyncs = max(0, link.pendingSyncs - link.syncsSinceExecute)
+        // Those Syncs are lost, so the Execute's batch still needs one after CopyDone: until then the server
+        // is inside an unsynced batch and may not change hands without a reset.
+        if link.syncsSinceExecute > 0 { link.unsynced = true }
         link.syncsSinceExecute = 0
         link.copyIn = true
         state = .linked(link)
