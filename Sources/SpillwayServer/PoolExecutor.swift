@@ -347,7 +347,9 @@ final class PoolExecutor: @unchecked Sendable {
 
     func open(_ work: OpenWork) {
         let server = work.server
-        let timeout = TimeAmount.milliseconds(Int64(config.settings.serverConnectTimeout * 1000))
+        // server_connect_timeout = 0 turns the bound off (as every other timeout's 0 does): a day stands for never.
+        let seconds = config.settings.serverConnectTimeout
+        let timeout = TimeAmount.milliseconds(Int64((seconds > 0 ? seconds : 86_400) * 1000))
         server.loop.execute {
             server.connect(credentials: work.credentials, connectTimeout: timeout) { result in
                 switch result {

@@ -12,7 +12,7 @@ struct SpillwayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spillway",
         abstract: "A PostgreSQL connection pooler that keeps the database up when applications misbehave.",
-        subcommands: [Run.self, DrillCommand.self],
+        subcommands: [Run.self, CheckCommand.self, DrillCommand.self],
         defaultSubcommand: Run.self
     )
 }
