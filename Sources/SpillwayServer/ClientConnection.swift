@@ -67,8 +67,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     var session = ClientSession(mode: .transaction)
     var decoder: FrameDecoder
     /// Messages kept while waiting for a server.
-    private var held: [Frame] = []
-    private(set) var linkedServer: ServerConnection?
+    var held: [Frame] = []
+    var linkedServer: ServerConnection?
     /// Tracked parameters this client wants on any server it uses.
     var wantedParameters = TrackedParameters()
     var cancelKey: CancelRequest?
@@ -77,7 +77,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     var admitted = false
     private var wroteToServer = false
     /// Bytes of `held`: bounded by pausing reads.
-    private var heldBytes = 0
+    var heldBytes = 0
     var loginTimer: Scheduled<Void>?
     let connectedAt = ContinuousClock.now
     let connectedAtWall = time(nil)
@@ -87,7 +87,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// The client's IP address without port ("unix" on the socket): its application when it names none.
     var remoteHost = "unix"
     /// The linked server's FATAL ErrorResponse, held until the server's connection closes.
-    private var serverFatal: ErrorResponse?
+    var serverFatal: ErrorResponse?
     /// Why the connection ended, for the disconnect log line (nil: the client just went away).
     var closeReason: String?
     /// Counters for SHOW STATS and /metrics, handed to the pool with the server (or every second).
@@ -97,7 +97,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// What the client is doing, for upkeep and the leak guard on other threads (a `ClientActivity` word);
     /// `publishedActivity` is this loop's copy.
     let activity = Atomic<UInt64>(0)
-    private var publishedActivity: UInt64 = 0
+    var publishedActivity: UInt64 = 0
     /// How promptly this client has released its servers: its standing among waiters.
     var record = ReleaseRecord()
     /// Its pool's shared counters.
@@ -306,7 +306,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     @inline(__always)
-    private func clientFrame(_ frame: Frame) {
+    func clientFrame(_ frame: Frame) {
         if frame.type == FrontendType.query || frame.type == FrontendType.parse {
             var body = frame.body
             lastStatement = body.readSlice(length: min(body.readableBytes, Self.statementBytesKept))
@@ -468,251 +468,6 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             answerHeld(with: error)
         default:
             break
-        }
-    }
-
-    // MARK: Frames from the server
-
-    /// Same-loop fast path: forwards what the linked server's decoder holds, in slices, until it runs out or the
-    /// server is released. Returns with the decoder positioned after the last frame handled.
-    func forwardServerFrames(_ serverDecoder: inout FrameDecoder, from server: ServerConnection) throws(WireError) {
-        guard let context else { return }
-        while linkedServer === server, let header = try serverDecoder.peek() {
-            switch header.type {
-            case BackendType.readyForQuery:
-                guard let status = header.readyForQueryStatus else {
-                    serverDecoder.extendRun(header)
-                    continue
-                }
-                let now = Self.uptimeNanos()
-                traffic.readyForQuery(status, at: now)
-                switch session.readyForQuery(status) {
-                case .forward:
-                    serverDecoder.extendRun(header)
-                    settled(status, at: now)
-                case .forwardAndRelease:
-                    serverDecoder.extendRun(header)
-                    if let run = serverDecoder.takeRun() { sendToClient(run, flush: true, context: context) }
-                    releaseAfterTransaction(server)
-                    return
-                case .rejectTransaction:
-                    if let run = serverDecoder.takeRun() { sendToClient(run, flush: false, context: context) }
-                    _ = try serverDecoder.next()  // the 'Z' is not forwarded
-                    rejectTransaction()
-                    return
-                }
-            case BackendType.errorResponse, BackendType.parameterStatus, BackendType.copyInResponse,
-                BackendType.copyBothResponse:
-                if let run = serverDecoder.takeRun() { sendToClient(run, flush: false, context: context) }
-                guard let frame = try serverDecoder.next() else { return }
-                if header.type == BackendType.parameterStatus { server.noteParameterStatus(frame) }
-                receiveFromServer(frame)
-            default:
-                serverDecoder.extendRun(header)
-            }
-        }
-        if let run = serverDecoder.takeRun() { sendToClient(run, flush: false, context: context) }
-    }
-
-    @inline(__always)
-    private func sendToClient(_ bytes: ByteBuffer, flush: Bool, context: ChannelHandlerContext) {
-        traffic.sent(bytes.readableBytes)
-        if flush {
-            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(bytes), promise: nil)
-        }
-    }
-
-    /// Monotonic nanoseconds for the traffic clocks.
-    @inline(__always)
-    static func uptimeNanos() -> UInt64 {
-        NIODeadline.now().uptimeNanoseconds
-    }
-
-    // MARK: Activity, for the leak guard
-
-    /// A request went to the server: the client is busy; an idle stretch inside the transaction ends.
-    @inline(__always)
-    private func requestStarted(at now: UInt64) {
-        traffic.requestSent(at: now)
-        record.requestStarted(after: ClientActivity(word: publishedActivity), at: now)
-        publish(.busy(since: now))
-    }
-
-    /// ReadyForQuery was forwarded and the client keeps its server: it is idle, in or out of a transaction.
-    @inline(__always)
-    private func settled(_ status: TransactionStatus, at now: UInt64) {
-        if status == .idle {
-            transactionEnded()
-            lastStatement = nil
-            publish(.idle(since: now))
-            flushStatsIfDue()
-        } else if session.isIdleInTransaction {
-            publish(.idleInTransaction(since: now))
-        }
-    }
-
-    private func transactionEnded() {
-        record.transactionEnded(slowAfter: Self.slowRelease)
-    }
-
-    /// Publishes what the client is doing for upkeep on other threads, and keeps its pool's count of
-    /// idle-in-transaction holders (which decides whether reclaim is worth a look) in step.
-    @inline(__always)
-    func publish(_ now: ClientActivity) {
-        let word = now.word
-        let wasIdle = publishedActivity & 3 == 3
-        let isIdle = word & 3 == 3
-        if wasIdle != isIdle { poolGauges?.idleInTransactionChanged(by: isIdle ? 1 : -1) }
-        publishedActivity = word
-        activity.store(word, ordering: .relaxed)
-    }
-
-    /// `SET application_name`: the client belongs to that application from now on (its address when empty).
-    private func applicationNamed(_ value: String) {
-        let application = value.isEmpty ? remoteHost : value
-        guard application != tag.application else { return }
-        executor.applicationChanged(id, to: application)
-        tag.application = application
-    }
-
-    /// A transaction idle inside for this long at once counts against the client's standing.
-    static let slowRelease: UInt64 = 1_000_000_000
-
-    /// A client that keeps its server (session mode) hands its counters over about once a second.
-    private func flushStatsIfDue() {
-        let now = Self.uptimeNanos()
-        guard let pool, traffic.isDue(at: now) else { return }
-        executor.record(traffic.take(at: now), key: pool)
-    }
-
-    /// The transaction ended (ReadyForQuery 'I', nothing pending): the server goes back to the pool, through
-    /// server_reset_query when server_reset_query_always is set.
-    private func releaseAfterTransaction(_ server: ServerConnection) {
-        linkedServer = nil
-        let settings = runtime.settings
-        let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
-        let now = Self.uptimeNanos()
-        transactionEnded()
-        lastStatement = nil
-        publish(.idle(since: now))
-        executor.release(
-            server, from: self, statements: reset ? [settings.serverResetQuery] : [], stats: traffic.take(at: now))
-    }
-
-    /// A frame from the linked server (on the client's loop).
-    @inline(__always)
-    func receiveFromServer(_ frame: Frame) {
-        guard let context else { return }
-        switch frame.type {
-        case BackendType.readyForQuery:
-            guard let status = frame.readyForQueryStatus else {
-                sendToClient(frame.bytes, flush: false, context: context)
-                return
-            }
-            let now = Self.uptimeNanos()
-            traffic.readyForQuery(status, at: now)
-            switch session.readyForQuery(status) {
-            case .forward:
-                sendToClient(frame.bytes, flush: false, context: context)
-                settled(status, at: now)
-            case .forwardAndRelease:
-                sendToClient(frame.bytes, flush: true, context: context)
-                guard let server = linkedServer else { return }
-                releaseAfterTransaction(server)
-            case .rejectTransaction:
-                rejectTransaction()
-            }
-        case BackendType.copyInResponse, BackendType.copyBothResponse:
-            session.copyInStarted()
-            sendToClient(frame.bytes, flush: false, context: context)
-        case BackendType.errorResponse:
-            session.serverError()
-            // A FATAL from the server ends the server connection, not the client's: keep it for serverLost,
-            // which tells the client in a form that lets it go on where it can.
-            let error = try? ErrorResponse(body: frame.body)
-            if let metrics = executor.metrics { metrics.errorSent(error?.code?.rawValue ?? "XX000", origin: "server") }
-            if let error, error.severity == "FATAL" || error.severity == "PANIC" {
-                serverFatal = error
-                return
-            }
-            sendToClient(frame.bytes, flush: false, context: context)
-        case BackendType.parameterStatus:
-            // The client's own statement changed a setting: it follows the client to its next server.
-            if case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) {
-                wantedParameters.set(name, value)
-                if name == "application_name" { applicationNamed(value) }
-            }
-            sendToClient(frame.bytes, flush: false, context: context)
-        default:
-            sendToClient(frame.bytes, flush: false, context: context)
-        }
-    }
-
-    /// The end of a read batch from the server: flush what was forwarded.
-    func serverReadComplete() {
-        context?.flush()
-    }
-
-    /// Statement mode: the client opened a transaction. Roll it back, tell the client, release the server.
-    /// The server is the rollback's from here on: a client closing meanwhile releases nothing.
-    private func rejectTransaction() {
-        guard let server = linkedServer else { return }
-        linkedServer = nil
-        publish(.idle(since: Self.uptimeNanos()))
-        server.onLoop {
-            server.detach(from: self)
-            server.runInternal(["ROLLBACK"]) { result in
-                let clean: Bool
-                if case .success(.idle) = result { clean = true } else { clean = false }
-                self.executor.release(server, from: nil, statements: [], reusable: clean)
-                self.onLoop { self.transactionRejected() }
-            }
-        }
-    }
-
-    private func transactionRejected() {
-        session.transactionRejected()
-        guard case .ready = phase, let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 256)
-        ErrorResponse(
-            severity: .error, code: .featureNotSupported,
-            message: "transaction blocks are not allowed in pool_mode statement",
-            detail: "Spillway rolled the transaction back.",
-            hint: "Use pool_mode = transaction for this database or user, or send statements one at a time."
-        ).encode(into: &buffer)
-        BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        // Messages the client sent meanwhile were held; they start a new transaction.
-        let pending = held
-        held.removeAll()
-        for frame in pending { clientFrame(frame) }
-    }
-
-    /// The linked server's connection died.
-    func serverLost(_ serverID: ServerID) {
-        guard let server = linkedServer, server.id == serverID else { return }
-        linkedServer = nil
-        publish(.idle(since: Self.uptimeNanos()))
-        let reason = serverFatal
-        serverFatal = nil
-        let code = reason?.code ?? .connectionFailure
-        let message = reason?.message ?? "server connection was lost"
-        switch session.serverLost() {
-        case .none:
-            break
-        case .answerError(let count):
-            guard let context else { return }
-            var buffer = context.channel.allocator.buffer(capacity: 128)
-            executor.metrics?.errorSent(code.rawValue, origin: "spillway")
-            ErrorResponse(severity: .error, code: code, message: message,
-                          detail: "The PostgreSQL connection serving this statement closed; Spillway keeps the client connected.")
-                .encode(into: &buffer)
-            for _ in 0..<count { BackendMessage.readyForQuery(.idle).encode(into: &buffer) }
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        case .closeClient:
-            fatal(code, message, detail: "The PostgreSQL connection holding this session or transaction closed.")
         }
     }
 
