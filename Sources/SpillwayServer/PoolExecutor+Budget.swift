@@ -17,7 +17,6 @@ extension PoolExecutor {
     }
 
     /// The host a pool's servers go to, as budgets are keyed.
-    static func host(of entry: PoolEntry) -> String { entry.target.address.description }
 
     func isBreakGlass(_ key: PoolKey, settings: Settings) -> Bool {
         settings.breakGlassUsers.contains(key.user)
@@ -25,16 +24,22 @@ extension PoolExecutor {
 
     /// Servers the host budget still allows for `key` (Int.max when the budget is not known yet). Break-glass
     /// pools share their own reserve; everyone else shares the budget minus that reserve.
-    func hostCapacity(for key: PoolKey, in state: State) -> Int {
+    func hostCapacity(for key: PoolKey, in state: inout State) -> Int {
         guard let index = state.pools.index(forKey: key) else { return 0 }
-        let entry = state.pools.values[index]
-        let host = Self.host(of: entry)
-        let breakGlass = entry.breakGlass
+        // Read in place (`State.read`): a copy of an entry retains all its tables, and this runs at every acquire.
+        let (host, breakGlass) = state.read(index) { ($0.host, $0.breakGlass) }
         let reserve = state.breakGlassReserve
         var usedByOthers = 0
         var usedByBreakGlass = 0
-        for other in state.pools.values where Self.host(of: other) == host {
-            if other.breakGlass { usedByBreakGlass += other.machine.serverCount } else { usedByOthers += other.machine.serverCount }
+        var position = state.pools.startIndex
+        while position != state.pools.endIndex {
+            let (sameHost, count, isBreakGlass) = state.read(position) {
+                ($0.host == host, $0.machine.servers.count, $0.breakGlass)
+            }
+            if sameHost {
+                if isBreakGlass { usedByBreakGlass += count } else { usedByOthers += count }
+            }
+            state.pools.formIndex(after: &position)
         }
         if breakGlass { return max(reserve - usedByBreakGlass, 0) }
         let limit: Int

@@ -19,10 +19,12 @@ extension PoolExecutor {
     /// cap (read lock-free first: the usual answer is "no", for nothing).
     func reclaimCandidates(_ key: PoolKey, in state: inout State) -> [PoolStateMachine.Reclaim] {
         guard let index = state.pools.index(forKey: key) else { return [] }
-        let entry = state.pools.values[index]
-        guard entry.gauges.idleInTransactionCount > entry.machine.limits.maxIdleTransactionServers,
-              !entry.machine.waiters.isEmpty
-        else { return [] }
+        // Read in place: a copy of the entry would retain all its tables, on the path of every wait.
+        let worthALook = state.read(index) { entry in
+            entry.gauges.idleInTransactionCount > entry.machine.limits.maxIdleTransactionServers
+                && !entry.machine.waiters.isEmpty
+        }
+        guard worthALook else { return [] }
         let clients = state.clients
         let now = Self.nanos()
         return state.pools.values[index].machine.reclaimIdleTransactions { id in

@@ -96,6 +96,7 @@ extension PoolExecutor {
                         || entry.target.database != target.database
                     else { return false }
                     entry.target = target
+                    entry.host = target.address.description
                     return true
                 } ?? false
                 if moved {
@@ -179,7 +180,7 @@ extension PoolExecutor {
                 state.pausedDatabases.removeAll()
             }
             for key in Array(state.pools.keys) where database == nil || key.database == database {
-                let room = capacity(for: key, in: state)
+                let room = capacity(for: key, in: &state)
                 guard let result = state.withPool(key, { $0.machine.resume(now: now, capacity: room) }) else { continue }
                 let opens = result.open.map { makeServer($0.server, loop: $0.loop, key: key, state: &state) }
                 work.append((key, result.handoffs, opens))

@@ -15,13 +15,13 @@ extension PoolExecutor {
             var open: [OpenWork] = []
             var timedOut: [(ClientConnection, PoolKey, String)] = []
             for key in Array(state.pools.keys) {
-                let room = capacity(for: key, in: state)
+                let room = capacity(for: key, in: &state)
                 guard let upkeep = state.withPool(key, { $0.machine.maintain(now: now, capacity: room) }) else { continue }
                 for id in upkeep.close { if let s = state.servers.removeValue(forKey: id) { close.append(s) } }
                 for request in upkeep.open {
                     open.append(makeServer(request.server, loop: request.loop, key: key, state: &state))
                 }
-                let reason = upkeep.timedOut.isEmpty ? "" : limitReached(key, in: state)
+                let reason = upkeep.timedOut.isEmpty ? "" : limitReached(key, in: &state)
                 for tag in upkeep.timedOut {
                     state.wanted[tag.client] = nil
                     if let client = state.clients[tag.client] { timedOut.append((client, key, reason)) }

@@ -34,6 +34,8 @@ final class PoolExecutor: @unchecked Sendable {
         let gauges = PoolGauges()
         /// A pool of a break-glass user: it draws on the reserve kept from everyone else.
         var breakGlass = false
+        /// `target.address` as text, the key of host budgets (kept, not formatted at every acquire).
+        var host: String
     }
 
     struct State {
@@ -187,7 +189,7 @@ final class PoolExecutor: @unchecked Sendable {
                 machine: machine, target: target, credentials: credentials, parameters: nil,
                 checkQuery: checkQuery.isEmpty ? nil : checkQuery, mode: mode, databaseLimit: databaseLimit,
                 userLimit: userLimit, waitTimer: metrics?.waitTimer(for: key),
-                breakGlass: runtime.settings.breakGlassUsers.contains(key.user))
+                breakGlass: runtime.settings.breakGlassUsers.contains(key.user), host: target.address.description)
             return nil
         }
     }
@@ -200,7 +202,7 @@ final class PoolExecutor: @unchecked Sendable {
         let (action, toOpen, failure) = state.withLockedValue {
             state -> (PoolStateMachine.AcquireAction, OpenWork?, ServerFailure?) in
             // Mutated in place (never copied out and back): a copy would duplicate the pool's tables.
-            let room = capacity(for: key, in: state)
+            let room = capacity(for: key, in: &state)
             guard let action = state.withPool(key, { $0.machine.acquire(tag, now: now, capacity: room) }) else {
                 return (.refuse, nil, nil)
             }
@@ -256,7 +258,7 @@ final class PoolExecutor: @unchecked Sendable {
         let now = ContinuousClock.now
         let key = server.key
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
-            let room = capacity(for: key, in: state)
+            let room = capacity(for: key, in: &state)
             guard let action = state.withPool(key, { entry -> PoolStateMachine.HandoffAction in
                 entry.stats.totals.add(stats)
                 return entry.machine.release(
@@ -307,7 +309,7 @@ final class PoolExecutor: @unchecked Sendable {
             state -> (PoolStateMachine.LossAction, OpenWork?, [ClientConnection]) in
             state.servers[id] = nil
             state.resets[id] = nil
-            let room = capacity(for: key, in: state)
+            let room = capacity(for: key, in: &state)
             guard let loss = state.withPool(key, {
                 $0.machine.serverLost(id, loginFailed: failure != nil, now: now, capacity: room)
             }) else { return (.init(), nil, []) }

@@ -57,13 +57,19 @@ public struct ClientTag: Hashable, Sendable {
     /// The event loop the client lives on; a server on the same loop is preferred.
     public var loop: Int
     /// `application_name`, or the client's address when it set none.
-    public var application: String
+    public var application: String {
+        didSet { applicationKey = application.hashValue }
+    }
+    /// The application's hash: telling whether waiters belong to one application or several is then an
+    /// integer compare per waiter, on the path of every handoff.
+    public private(set) var applicationKey: Int
     /// The client's record so far.
     public var standing: Standing
     public init(client: ClientID, loop: Int, application: String, standing: Standing = .new) {
         self.client = client
         self.loop = loop
         self.application = application
+        self.applicationKey = application.hashValue
         self.standing = standing
     }
 }

@@ -17,8 +17,8 @@ extension PoolStateMachine {
     /// (plain arrival order, the fast path).
     func waiterPolicy() -> WaitQueue.Policy? {
         guard waiters.count > 1 || !limits.applications.isEmpty else { return nil }
-        let first = waiters.waiting.first?.tag.application
-        let mixed = waiters.waiting.prefix(WaitQueue.scanLimit).contains { $0.tag.application != first }
+        let first = waiters.waiting.first?.tag.applicationKey
+        let mixed = waiters.waiting.prefix(WaitQueue.scanLimit).contains { $0.tag.applicationKey != first }
         guard mixed || !limits.applications.isEmpty else { return nil }
         let held = serversHeldByApplication
         let applications = limits.applications
@@ -47,9 +47,9 @@ extension PoolStateMachine {
     func reserveWanted(now: ContinuousClock.Instant) -> Bool {
         guard limits.reservePoolSize > 0, let oldest = waiters.waiting.first else { return false }
         if let timeout = limits.reserveTimeout, now - oldest.since >= timeout { return true }
-        let first = oldest.tag.application
-        guard waiters.waiting.prefix(WaitQueue.scanLimit).contains(where: { $0.tag.application != first })
-            || servers.values.contains(where: { $0.holder.map { $0.application != first } ?? false })
+        let first = oldest.tag.applicationKey
+        guard waiters.waiting.prefix(WaitQueue.scanLimit).contains(where: { $0.tag.applicationKey != first })
+            || servers.values.contains(where: { $0.holder.map { $0.applicationKey != first } ?? false })
         else { return false }
         let held = serversHeldByApplication
         let shares = fairShares()

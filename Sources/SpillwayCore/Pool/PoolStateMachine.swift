@@ -175,7 +175,8 @@ public struct PoolStateMachine: Sendable {
             waiters.append(tag, since: now)
             return .wait
         }
-        if limits.applications[tag.application]?.maxServerConnections == nil
+        // Cheapest test first: most deployments have no [applications] caps, and this runs on every acquire.
+        if limits.applications.isEmpty || limits.applications[tag.application]?.maxServerConnections == nil
             || applicationAdmits(tag.application, held: serversHeldByApplication),
             let server = takeIdle(preferring: tag.loop)
         {
