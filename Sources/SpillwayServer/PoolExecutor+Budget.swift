@@ -27,7 +27,7 @@ extension PoolExecutor {
     func hostCapacity(for key: PoolKey, in state: inout State) -> Int {
         guard let index = state.pools.index(forKey: key) else { return 0 }
         // Read in place (`State.read`): a copy of an entry retains all its tables, and this runs at every acquire.
-        let (host, breakGlass) = state.read(index) { ($0.host, $0.breakGlass) }
+        let (host, breakGlass, budget) = state.read(index) { ($0.host, $0.breakGlass, $0.hostBudget) }
         let reserve = state.breakGlassReserve
         var usedByOthers = 0
         var usedByBreakGlass = 0
@@ -43,7 +43,7 @@ extension PoolExecutor {
         }
         if breakGlass { return max(reserve - usedByBreakGlass, 0) }
         let limit: Int
-        switch state.hostBudgets[host] ?? .unknown {
+        switch budget {
         case .known(let known, _), .learning(let known?): limit = known
         case .unknown, .learning(nil):
             // Until the server has said what it allows, one connection at a time: the one that asks.
@@ -60,15 +60,15 @@ extension PoolExecutor {
         let host = server.target.address.description
         let mustLearn = state.withLockedValue { state -> Bool in
             if let explicit = settings.serverConnectionBudget {
-                state.hostBudgets[host] = .known(limit: explicit, fresh: true)
+                state.setBudget(.known(limit: explicit, fresh: true), host: host)
                 return false
             }
             switch state.hostBudgets[host] ?? .unknown {
             case .unknown:
-                state.hostBudgets[host] = .learning(previous: nil)
+                state.setBudget(.learning(previous: nil), host: host)
                 return true
             case .known(let limit, false):
-                state.hostBudgets[host] = .learning(previous: limit)
+                state.setBudget(.learning(previous: limit), host: host)
                 return true
             case .known(_, true), .learning, .unavailable:
                 return false
@@ -97,13 +97,13 @@ extension PoolExecutor {
             "host": "\(host)", "reason": "\(reason)",
             "fix": "set server_connection_budget to a number, or let the role read pg_stat_activity",
         ])
-        state.withLockedValue { $0.hostBudgets[host] = .unavailable }
+        state.withLockedValue { $0.setBudget(.unavailable, host: host) }
     }
 
     private func budgetLearned(_ budget: ServerBudget, backends: Int, host: String) {
         let runtime = config
         let worstCase = state.withLockedValue { state -> Int in
-            state.hostBudgets[host] = .known(limit: budget.limit, fresh: true)
+            state.setBudget(.known(limit: budget.limit, fresh: true), host: host)
             // What the configuration could open there: every configured database on the host at its pool
             // size and reserve (one user each; more users multiply it).
             return runtime.config.databases.values.filter { database in
@@ -127,12 +127,27 @@ extension PoolExecutor {
         state.withLockedValue { state in
             for (host, budget) in state.hostBudgets {
                 switch budget {
-                case .known(let limit, _): state.hostBudgets[host] = .known(limit: limit, fresh: false)
-                case .unavailable: state.hostBudgets[host] = .unknown
+                case .known(let limit, _): state.setBudget(.known(limit: limit, fresh: false), host: host)
+                case .unavailable: state.setBudget(.unknown, host: host)
                 case .unknown, .learning: break
                 }
             }
             state.breakGlassReserve = config.settings.breakGlassPoolSize * config.settings.breakGlassUsers.count
+        }
+    }
+}
+
+extension PoolExecutor.State {
+    /// Records a host's budget, and copies it into each of the host's pools, where the capacity check made at
+    /// every acquire reads it without hashing the host's name.
+    mutating func setBudget(_ budget: PoolExecutor.HostBudget, host: String) {
+        hostBudgets[host] = budget
+        var index = pools.startIndex
+        while index != pools.endIndex {
+            read(index) { entry in
+                if entry.host == host { entry.hostBudget = budget }
+            }
+            pools.formIndex(after: &index)
         }
     }
 }

@@ -54,17 +54,28 @@ extension PoolExecutor {
         }
     }
 
-    /// Every 100 ms: pools with waiters whose idle-in-transaction holders passed the cap give servers back.
+    /// Every 100 ms, for pools with waiters: idle-in-transaction holders past the cap give servers back, and
+    /// a full pool whose waiting application holds less than its share (or waited reserve_pool_timeout) opens a
+    /// reserve server.
     func reclaimTick() {
-        let work = state.withLockedValue { state -> [(PoolKey, [PoolStateMachine.Reclaim])] in
+        let now = ContinuousClock.now
+        let (work, opens) = state.withLockedValue { state -> ([(PoolKey, [PoolStateMachine.Reclaim])], [OpenWork]) in
             var work: [(PoolKey, [PoolStateMachine.Reclaim])] = []
-            for key in state.pools.keys where !(state.pools[key]?.machine.waiters.isEmpty ?? true) {
+            var opens: [OpenWork] = []
+            let waiting = state.pools.indices.filter { index in state.read(index) { !$0.machine.waiters.isEmpty } }
+                .map { state.pools.keys[$0] }
+            for key in waiting {
                 let reclaims = reclaimCandidates(key, in: &state)
                 if !reclaims.isEmpty { work.append((key, reclaims)) }
+                let room = capacity(for: key, in: &state)
+                if let open = state.withPool(key, { $0.machine.openReserveIfWanted(now: now, capacity: room) }) ?? nil {
+                    opens.append(makeServer(open.server, loop: open.loop, key: key, state: &state))
+                }
             }
-            return work
+            return (work, opens)
         }
         for (key, reclaims) in work { carryOut(reclaims, key: key) }
+        for open in opens { self.open(open) }
     }
 
     /// Once a second: idle_transaction_timeout, client_idle_timeout and query_timeout, from what each client

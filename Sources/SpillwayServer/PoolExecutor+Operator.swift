@@ -86,6 +86,7 @@ extension PoolExecutor {
                 let target = ServerTarget(database: database, user: key.user)
                 let databaseLimit = next.databaseMaxConnections(key.database)
                 let userLimit = next.config.maxUserConnections(user: key.user)
+                let newHostBudget = state.hostBudgets[target.address.description] ?? .unknown
                 let moved = state.withPool(key) { entry -> Bool in
                     entry.machine.limits = limits
                     entry.databaseLimit = databaseLimit
@@ -97,6 +98,7 @@ extension PoolExecutor {
                     else { return false }
                     entry.target = target
                     entry.host = target.address.description
+                    entry.hostBudget = newHostBudget
                     return true
                 } ?? false
                 if moved {

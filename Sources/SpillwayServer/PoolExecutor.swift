@@ -36,6 +36,8 @@ final class PoolExecutor: @unchecked Sendable {
         var breakGlass = false
         /// `target.address` as text, the key of host budgets (kept, not formatted at every acquire).
         var host: String
+        /// The host's budget as known now (a copy of `State.hostBudgets[host]`, kept in step by `setBudget`).
+        var hostBudget: HostBudget = .unknown
     }
 
     struct State {
@@ -189,7 +191,8 @@ final class PoolExecutor: @unchecked Sendable {
                 machine: machine, target: target, credentials: credentials, parameters: nil,
                 checkQuery: checkQuery.isEmpty ? nil : checkQuery, mode: mode, databaseLimit: databaseLimit,
                 userLimit: userLimit, waitTimer: metrics?.waitTimer(for: key),
-                breakGlass: runtime.settings.breakGlassUsers.contains(key.user), host: target.address.description)
+                breakGlass: runtime.settings.breakGlassUsers.contains(key.user), host: target.address.description,
+                hostBudget: state.hostBudgets[target.address.description] ?? .unknown)
             return nil
         }
     }

@@ -36,6 +36,15 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
 @Suite struct StarvationReserveTests {
     let t0 = ContinuousClock.now
 
+    /// The acquire (which waits: the pool is full), then upkeep's tick, which opens a reserve server when one
+    /// is wanted — as the executor runs them, every 100 ms.
+    private func acquireThenTick(
+        _ pool: inout PoolStateMachine, _ tag: ClientTag, now: ContinuousClock.Instant, capacity: Int = 100
+    ) -> PoolStateMachine.OpenRequest? {
+        #expect(pool.acquire(tag, now: now, capacity: capacity) == .wait)
+        return pool.openReserveIfWanted(now: now, capacity: capacity)
+    }
+
     /// pool_size 2 + reserve_pool_size 1, with batch holding both servers (c1 on s1, c2 on s2).
     private func poolFullOfBatch(reserveTimeout: Duration? = nil) -> PoolStateMachine {
         var pool = makePool(.init(poolSize: 2, reservePoolSize: 1, reserveTimeout: reserveTimeout))
@@ -47,7 +56,7 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
     /// The pool is full of batch and web, holding nothing, asks: a reserve server opens at once and is web's.
     @Test func applicationHoldingNothingGetsAReserveServer() {
         var pool = poolFullOfBatch()
-        #expect(pool.acquire(tag(3, app: "web"), now: t0, capacity: 100) == .openAndWait(s(3), loop: 0))
+        #expect(acquireThenTick(&pool, tag(3, app: "web"), now: t0) == .init(server: s(3), loop: 0))
         #expect(pool.serverCount == 3)
         #expect(pool.serverReady(s(3), now: t0 + .milliseconds(5)) == .assign(s(3), to: tag(3, app: "web")))
         #expect(pool.serversHeldByApplication == ["batch": 2, "web": 1])
@@ -57,9 +66,9 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
     /// older batch waiter.
     @Test func reserveServerGoesToStarvingApplicationNotOlderWaiter() {
         var pool = poolFullOfBatch()
-        #expect(pool.acquire(tag(3, app: "batch"), now: t0, capacity: 100) == .wait)
+        #expect(acquireThenTick(&pool, tag(3, app: "batch"), now: t0) == nil)
         #expect(
-            pool.acquire(tag(4, app: "web"), now: t0 + .milliseconds(1), capacity: 100) == .openAndWait(s(3), loop: 0))
+            acquireThenTick(&pool, tag(4, app: "web"), now: t0 + .milliseconds(1)) == .init(server: s(3), loop: 0))
         #expect(pool.serverReady(s(3), now: t0 + .milliseconds(5)) == .assign(s(3), to: tag(4, app: "web")))
         #expect(pool.waiters.waiting.map(\.tag.client) == [ClientID(3)])
     }
@@ -67,10 +76,10 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
     /// No more than reserve_pool_size servers open beyond pool_size, however many applications starve.
     @Test func reserveIsBoundedByReservePoolSize() {
         var pool = poolFullOfBatch()
-        #expect(pool.acquire(tag(3, app: "web"), now: t0, capacity: 100) == .openAndWait(s(3), loop: 0))
-        #expect(pool.acquire(tag(4, app: "report"), now: t0, capacity: 100) == .wait)
+        #expect(acquireThenTick(&pool, tag(3, app: "web"), now: t0) == .init(server: s(3), loop: 0))
+        #expect(acquireThenTick(&pool, tag(4, app: "report"), now: t0) == nil)
         #expect(pool.serverCount == 3)
-        #expect(pool.maintain(now: t0 + .seconds(60), capacity: 100).open.isEmpty)
+        #expect(pool.openReserveIfWanted(now: t0 + .seconds(60), capacity: 100) == nil)
         #expect(pool.serverCount == 3)
     }
 
@@ -94,12 +103,12 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
     /// one once the oldest waiter has waited that long.
     @Test func singleApplicationGetsReserveFromUpkeepAfterReserveTimeout() {
         var pool = poolFullOfBatch(reserveTimeout: .seconds(1))
-        #expect(pool.acquire(tag(3, app: "batch"), now: t0, capacity: 100) == .wait)
+        #expect(acquireThenTick(&pool, tag(3, app: "batch"), now: t0) == nil)
 
-        #expect(pool.maintain(now: t0 + .milliseconds(999), capacity: 100).open.isEmpty)
+        #expect(pool.openReserveIfWanted(now: t0 + .milliseconds(999), capacity: 100) == nil)
         #expect(pool.serverCount == 2)
 
-        #expect(pool.maintain(now: t0 + .seconds(1), capacity: 100).open == [.init(server: s(3), loop: 0)])
+        #expect(pool.openReserveIfWanted(now: t0 + .seconds(1), capacity: 100) == .init(server: s(3), loop: 0))
         #expect(pool.serverCount == 3)
         #expect(pool.serverReady(s(3), now: t0 + .seconds(1)) == .assign(s(3), to: tag(3, app: "batch")))
     }
@@ -108,17 +117,17 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
     /// the reserve server, which goes to the oldest waiter.
     @Test func singleApplicationGetsReserveFromAcquireAfterReserveTimeout() {
         var pool = poolFullOfBatch(reserveTimeout: .seconds(1))
-        #expect(pool.acquire(tag(3, app: "batch"), now: t0, capacity: 100) == .wait)
-        #expect(pool.acquire(tag(4, app: "batch"), now: t0 + .milliseconds(500), capacity: 100) == .wait)
-        #expect(pool.acquire(tag(5, app: "batch"), now: t0 + .seconds(1), capacity: 100) == .openAndWait(s(3), loop: 0))
+        #expect(acquireThenTick(&pool, tag(3, app: "batch"), now: t0) == nil)
+        #expect(acquireThenTick(&pool, tag(4, app: "batch"), now: t0 + .milliseconds(500)) == nil)
+        #expect(acquireThenTick(&pool, tag(5, app: "batch"), now: t0 + .seconds(1)) == .init(server: s(3), loop: 0))
         #expect(pool.serverReady(s(3), now: t0 + .seconds(1)) == .assign(s(3), to: tag(3, app: "batch")))
     }
 
     /// Without reserve_pool_timeout, one application alone never gets the reserve.
     @Test func singleApplicationWithoutReserveTimeoutNeverGetsReserve() {
         var pool = poolFullOfBatch()
-        #expect(pool.acquire(tag(3, app: "batch"), now: t0, capacity: 100) == .wait)
-        #expect(pool.maintain(now: t0 + .seconds(3600), capacity: 100).open.isEmpty)
+        #expect(acquireThenTick(&pool, tag(3, app: "batch"), now: t0) == nil)
+        #expect(pool.openReserveIfWanted(now: t0 + .seconds(3600), capacity: 100) == nil)
         #expect(pool.serverCount == 2)
     }
 
@@ -126,7 +135,7 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
     /// the next one released stays idle.
     @Test func serverReleasedBeyondPoolSizeWithNobodyWaitingIsClosed() {
         var pool = poolFullOfBatch()
-        #expect(pool.acquire(tag(3, app: "web"), now: t0, capacity: 100) == .openAndWait(s(3), loop: 0))
+        #expect(acquireThenTick(&pool, tag(3, app: "web"), now: t0) == .init(server: s(3), loop: 0))
         _ = pool.serverReady(s(3), now: t0)
 
         #expect(pool.release(s(3), needsReset: false, now: t0 + .seconds(1), capacity: 100) == .close(s(3), open: nil))
@@ -139,7 +148,7 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
     /// The reserve server coming back after a reset with nobody waiting is closed too.
     @Test func reserveServerResetWithNobodyWaitingIsClosed() {
         var pool = poolFullOfBatch()
-        #expect(pool.acquire(tag(3, app: "web"), now: t0, capacity: 100) == .openAndWait(s(3), loop: 0))
+        #expect(acquireThenTick(&pool, tag(3, app: "web"), now: t0) == .init(server: s(3), loop: 0))
         _ = pool.serverReady(s(3), now: t0)
         #expect(pool.release(s(3), needsReset: true, now: t0 + .seconds(1), capacity: 100) == .reset(s(3)))
         #expect(pool.serverReady(s(3), now: t0 + .seconds(1)) == .close(s(3), open: nil))
@@ -149,7 +158,7 @@ private func s(_ n: UInt64) -> ServerID { ServerID(n) }
     /// While someone still waits, a server released over pool_size goes to the waiter instead of closing.
     @Test func serverReleasedBeyondPoolSizeGoesToWaiter() {
         var pool = poolFullOfBatch()
-        #expect(pool.acquire(tag(3, app: "web"), now: t0, capacity: 100) == .openAndWait(s(3), loop: 0))
+        #expect(acquireThenTick(&pool, tag(3, app: "web"), now: t0) == .init(server: s(3), loop: 0))
         _ = pool.serverReady(s(3), now: t0)
         #expect(pool.acquire(tag(4, app: "web"), now: t0, capacity: 100) == .wait)
 

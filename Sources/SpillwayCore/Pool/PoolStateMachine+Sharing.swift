@@ -42,6 +42,19 @@ extension PoolStateMachine {
         return shares
     }
 
+    /// A reserve server to open now, if the pool is full and `reserveWanted` says one may (called on upkeep's
+    /// 100 ms tick for pools with waiters, so the reserve arrives within a tenth of a second).
+    public mutating func openReserveIfWanted(now: ContinuousClock.Instant, capacity: Int) -> OpenRequest? {
+        guard runState == .running, capacity > 0, servers.count >= limits.poolSize,
+              servers.count < limits.poolSize + limits.reservePoolSize,
+              waiters.count > connectingCount, reserveWanted(now: now)
+        else { return nil }
+        let id = nextServerID()
+        let loop = waiters.waiting.first?.tag.loop ?? 0
+        servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now, generation: generation)
+        return OpenRequest(server: id, loop: loop)
+    }
+
     /// Whether a reserve server may open: the oldest waiter waited reserve_pool_timeout, or a waiting
     /// application holds less than its fair share (one holding nothing never waits behind one holding all).
     func reserveWanted(now: ContinuousClock.Instant) -> Bool {

@@ -151,6 +151,9 @@ public struct PoolStateMachine: Sendable {
     public private(set) var loginRetryUntil: ContinuousClock.Instant?
     private let nextServer: @Sendable () -> ServerID
 
+    /// A new process-unique server ID.
+    func nextServerID() -> ServerID { nextServer() }
+
     /// `loops`: number of event loops; `nextServer` hands out process-unique server IDs.
     public init(key: PoolKey, limits: Limits, loops: Int, nextServer: @escaping @Sendable () -> ServerID) {
         self.key = key
@@ -411,11 +414,11 @@ public struct PoolStateMachine: Sendable {
     }
 
     /// Opens a server when waiters outnumber servers on their way and the limits allow it.
+    /// Reserve servers are not considered here, on the path of every wait, but by `openReserveIfWanted` on
+    /// upkeep's 100 ms tick.
     mutating func openIfUseful(loop: Int, capacity: Int, now: ContinuousClock.Instant) -> OpenRequest? {
         // Cheap checks first: connectingCount walks the servers.
-        guard capacity > 0, servers.count < limits.poolSize + limits.reservePoolSize else { return nil }
-        guard waiters.count > connectingCount else { return nil }
-        if servers.count >= limits.poolSize, !reserveWanted(now: now) { return nil }
+        guard servers.count < limits.poolSize, capacity > 0, waiters.count > connectingCount else { return nil }
         if let until = loginRetryUntil, now < until { return nil }
         let id = nextServer()
         servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now, generation: generation)
