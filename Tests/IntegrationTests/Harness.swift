@@ -246,3 +246,31 @@ func eventually(
     }
     throw HarnessError("timed out waiting for: \(what)")
 }
+
+/// Connects to 127.0.0.1:port over a plain blocking socket, sends `bytes` (possibly none), and returns what
+/// arrives until the peer closes (or 10 s pass without a byte). For protocols no client library speaks here:
+/// raw HTTP, a client that never logs in.
+func loopbackExchange(port: Int, send bytes: [UInt8]) throws -> [UInt8] {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw HarnessError("socket() failed") }
+    defer { close(fd) }
+    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw HarnessError("connect to 127.0.0.1:\(port) failed") }
+    if !bytes.isEmpty, send(fd, bytes, bytes.count, 0) != bytes.count { throw HarnessError("send failed") }
+    var received: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65_536)
+    while true {
+        let count = recv(fd, &chunk, chunk.count, 0)
+        if count <= 0 { break }
+        received.append(contentsOf: chunk[0..<count])
+    }
+    return received
+}

@@ -13,7 +13,7 @@ struct LoginTimeoutTests {
         let spillway = try await SpillwayUnderTest.start(settings: ["client_login_timeout = 1"])
         defer { Task { await spillway.stop() } }
         let started = ContinuousClock.now
-        let bytes = try await Task.detached { try readUntilClosed(port: spillway.port, timeout: 10) }.value
+        let bytes = try await Task.detached { try loopbackExchange(port: spillway.port, send: []) }.value
         let text = String(decoding: bytes, as: UTF8.self)
         #expect(bytes.first == UInt8(ascii: "E"), "expected an ErrorResponse, got \(bytes.prefix(16))")
         #expect(text.contains("client_login_timeout"), "\(text)")
@@ -44,29 +44,4 @@ struct LoginTimeoutTests {
         #expect(ContinuousClock.now - started < .seconds(8), "took \(ContinuousClock.now - started)")
         try await silent.close()
     }
-}
-
-/// Connects to 127.0.0.1:port, sends nothing, and returns what arrives until the peer closes.
-private func readUntilClosed(port: Int, timeout: Int) throws -> [UInt8] {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw HarnessError("socket() failed") }
-    defer { close(fd) }
-    var limit = timeval(tv_sec: timeout, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw HarnessError("connect to \(port) failed") }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = recv(fd, &chunk, chunk.count, 0)
-        if count <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<count])
-    }
-    return bytes
 }

@@ -2,26 +2,6 @@ import Testing
 
 @testable import SpillwayCore
 
-/// Hands out s1, s2, s3 … so tests can name the servers a pool will open.
-private final class ServerIDSource: @unchecked Sendable {
-    private var next: UInt64 = 1
-    func callAsFunction() -> ServerID {
-        defer { next += 1 }
-        return ServerID(next)
-    }
-}
-
-/// A pool for `orders/app` on two event loops whose servers are numbered from s1.
-private func makePool(_ limits: PoolStateMachine.Limits) -> PoolStateMachine {
-    let ids = ServerIDSource()
-    return PoolStateMachine(key: PoolKey(database: "orders", user: "app"), limits: limits, loops: 2) { ids() }
-}
-
-/// Client `n` of application `app`.
-private func tag(_ n: UInt64, app: String = "web") -> ClientTag {
-    ClientTag(client: ClientID(n), loop: 0, application: app)
-}
-
 /// Clients c1 … c`count` each hold a newly opened server (s1 … s`count`) of a pool with `limits`
 /// (test builder: start mid-story).
 private func poolWithHolders(_ count: Int, _ limits: PoolStateMachine.Limits, now: ContinuousClock.Instant)
@@ -49,8 +29,6 @@ private func idle(_ table: [UInt64: Duration]) -> (ClientID) -> Duration? {
     { table[$0.raw] }
 }
 
-private func s(_ n: UInt64) -> ServerID { ServerID(n) }
-private func c(_ n: UInt64) -> ClientID { ClientID(n) }
 
 @Suite struct IdleTransactionReclaimTests {
     let t0 = ContinuousClock.now

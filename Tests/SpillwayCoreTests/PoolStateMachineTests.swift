@@ -2,21 +2,6 @@ import Testing
 
 @testable import SpillwayCore
 
-/// Hands out s1, s2, s3 … so tests can name the servers a pool will open.
-private final class ServerIDSource: @unchecked Sendable {
-    private var next: UInt64 = 1
-    func callAsFunction() -> ServerID {
-        defer { next += 1 }
-        return ServerID(next)
-    }
-}
-
-/// A pool for `orders/app` on `loops` event loops whose servers are numbered from s1.
-private func makePool(_ limits: PoolStateMachine.Limits, loops: Int = 2) -> PoolStateMachine {
-    let ids = ServerIDSource()
-    return PoolStateMachine(key: PoolKey(database: "orders", user: "app"), limits: limits, loops: loops) { ids() }
-}
-
 /// Client `n` on event loop `loop`.
 private func client(_ n: UInt64, loop: Int = 0) -> ClientTag {
     ClientTag(client: ClientID(n), loop: loop, application: "app\(n)")

@@ -2,36 +2,6 @@ import Testing
 
 @testable import SpillwayCore
 
-/// Hands out s1, s2, s3 … so tests can name the servers a pool will open.
-private final class ServerIDSource: @unchecked Sendable {
-    private var next: UInt64 = 1
-    func callAsFunction() -> ServerID {
-        defer { next += 1 }
-        return ServerID(next)
-    }
-}
-
-/// A pool for `orders/app` on two event loops whose servers are numbered from s1.
-private func makePool(_ limits: PoolStateMachine.Limits) -> PoolStateMachine {
-    let ids = ServerIDSource()
-    return PoolStateMachine(key: PoolKey(database: "orders", user: "app"), limits: limits, loops: 2) { ids() }
-}
-
-/// Client `n` of application `app`.
-private func tag(_ n: UInt64, app: String) -> ClientTag {
-    ClientTag(client: ClientID(n), loop: 0, application: app)
-}
-
-/// Gives `tag` a newly opened server of `pool` (test builder: start mid-story); returns it.
-private func hold(_ tag: ClientTag, in pool: inout PoolStateMachine, now: ContinuousClock.Instant) -> ServerID {
-    guard case .openAndWait(let id, _) = pool.acquire(tag, now: now, capacity: 100) else {
-        preconditionFailure("hold needs room in the pool")
-    }
-    precondition(pool.serverReady(id, now: now) == .assign(id, to: tag))
-    return id
-}
-
-private func s(_ n: UInt64) -> ServerID { ServerID(n) }
 
 @Suite struct StarvationReserveTests {
     let t0 = ContinuousClock.now
