@@ -38,6 +38,8 @@ final class PoolExecutor: @unchecked Sendable {
         var host: String
         /// The host's budget as known now (a copy of `State.hostBudgets[host]`, kept in step by `setBudget`).
         var hostBudget: HostBudget = .unknown
+        /// A `serveAcrossLoops` run is scheduled: a server sits idle on one loop while clients wait on another.
+        var acrossLoopsPending = false
     }
 
     struct State {
@@ -202,6 +204,7 @@ final class PoolExecutor: @unchecked Sendable {
     func acquire(_ client: ClientConnection, key: PoolKey, tag: ClientTag, wanted: TrackedParameters) {
         let now = ContinuousClock.now
         var reclaims: [PoolStateMachine.Reclaim] = []
+        var delivery: Delivery?
         let (action, toOpen, failure) = state.withLockedValue {
             state -> (PoolStateMachine.AcquireAction, OpenWork?, ServerFailure?) in
             // Mutated in place (never copied out and back): a copy would duplicate the pool's tables.
@@ -210,6 +213,11 @@ final class PoolExecutor: @unchecked Sendable {
                 return (.refuse, nil, nil)
             }
             if case .refuse = action { return (action, nil, state.pools[key]?.lastLoginFailure) }
+            if case .assign(let id) = action {
+                // Served at once: everything the handover needs is read under this lock, not a second one.
+                delivery = Delivery(server: state.servers[id], client: client, wanted: wanted)
+                return (action, nil, nil)
+            }
             state.wanted[tag.client] = wanted
             if case .wait = action { reclaims = reclaimCandidates(key, in: &state) }
             if case .openAndWait(let id, let loop) = action {
@@ -223,8 +231,8 @@ final class PoolExecutor: @unchecked Sendable {
             var failure = failure ?? ServerFailure(message: "no server available for pool \(key)")
             failure.retryPaused = true
             client.acquireFailed(failure)
-        case .assign(let id):
-            deliver(id, to: tag.client)
+        case .assign:
+            if let delivery { deliver(delivery) }
         case .check(let id):
             check(id, for: tag.client, key: key)
         case .openAndWait:
@@ -251,15 +259,22 @@ final class PoolExecutor: @unchecked Sendable {
         stats: TrafficStats = TrafficStats()
     ) {
         // Detach on the server's loop before the pool may hand the server out again.
-        server.onLoop {
+        if server.loop.inEventLoop {
             if let client { server.detach(from: client) }
-            self.releaseDetached(server, statements: statements, reusable: reusable, stats: stats)
+            releaseDetached(server, statements: statements, reusable: reusable, stats: stats)
+        } else {
+            server.loop.execute {
+                if let client { server.detach(from: client) }
+                self.releaseDetached(server, statements: statements, reusable: reusable, stats: stats)
+            }
         }
     }
 
     private func releaseDetached(_ server: ServerConnection, statements: [String], reusable: Bool, stats: TrafficStats) {
         let now = ContinuousClock.now
         let key = server.key
+        var delivery: Delivery?
+        var acrossLoops: Duration?
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
             let room = capacity(for: key, in: &state)
             guard let action = state.withPool(key, { entry -> PoolStateMachine.HandoffAction in
@@ -268,9 +283,21 @@ final class PoolExecutor: @unchecked Sendable {
                     server.id, needsReset: !statements.isEmpty, reusable: reusable, now: now, capacity: room)
             }) else { return (.idle, nil) }
             if case .reset = action { state.resets[server.id] = statements }
+            if case .assign(_, let tag) = action {
+                // Handed straight to a waiter: look it up under this lock rather than a second one.
+                delivery = Delivery(
+                    server: server, client: state.clients[tag.client], wanted: state.wanted.removeValue(forKey: tag.client))
+                return (action, nil)
+            }
+            if case .idle = action { acrossLoops = Self.needsAcrossLoopsRun(key, state: &state) }
             return (action, openWork(for: action, key: key, state: &state))
         }
-        run(action, key: key, work: work)
+        if let acrossLoops { scheduleAcrossLoops(key, after: acrossLoops, on: server.loop) }
+        if let delivery {
+            deliver(delivery)
+        } else {
+            run(action, key: key, work: work)
+        }
     }
 
     /// The pool's lock-free counters.
@@ -294,11 +321,45 @@ final class PoolExecutor: @unchecked Sendable {
 
     private func serverReady(_ id: ServerID, key: PoolKey) {
         let now = ContinuousClock.now
+        var acrossLoops: Duration?
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
             guard let action = state.withPool(key, { $0.machine.serverReady(id, now: now) }) else { return (.idle, nil) }
+            if case .idle = action { acrossLoops = Self.needsAcrossLoopsRun(key, state: &state) }
             return (action, openWork(for: action, key: key, state: &state))
         }
+        if let acrossLoops { scheduleAcrossLoops(key, after: acrossLoops, on: loops[0]) }
         run(action, key: key, work: work)
+    }
+
+    /// Under the lock, after a server went idle: the delay after which `serveAcrossLoops` must run, when a
+    /// server now sits idle while clients wait on other loops and no run is scheduled yet.
+    static func needsAcrossLoopsRun(_ key: PoolKey, state: inout State) -> Duration? {
+        state.withPool(key) { entry -> Duration? in
+            guard !entry.acrossLoopsPending, entry.machine.hasIdleWhileWaiting else { return nil }
+            entry.acrossLoopsPending = true
+            return entry.machine.limits.loopAffinityWindow
+        } ?? nil
+    }
+
+    func scheduleAcrossLoops(_ key: PoolKey, after delay: Duration, on loop: EventLoop) {
+        let (seconds, attoseconds) = delay.components
+        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        loop.scheduleTask(in: .nanoseconds(max(nanoseconds, 0))) { self.serveAcrossLoops(key, loop: loop) }
+    }
+
+    /// Idle servers go to clients that waited on other loops for loopAffinityWindow.
+    private func serveAcrossLoops(_ key: PoolKey, loop: EventLoop) {
+        let now = ContinuousClock.now
+        let (actions, again) = state.withLockedValue { state -> ([PoolStateMachine.HandoffAction], Duration?) in
+            state.withPool(key) { entry -> ([PoolStateMachine.HandoffAction], Duration?) in
+                let actions = entry.machine.serveAcrossLoops(now: now)
+                let retry = entry.machine.acrossLoopsRetry(now: now)
+                entry.acrossLoopsPending = retry != nil
+                return (actions, retry)
+            } ?? ([], nil)
+        }
+        for action in actions { run(action, key: key, work: nil) }
+        if let again { scheduleAcrossLoops(key, after: again, on: loop) }
     }
 
     /// A server's connection closed (any phase after login).
@@ -420,11 +481,23 @@ final class PoolExecutor: @unchecked Sendable {
         }
     }
 
+    /// A server chosen for a client, with what handing it over needs (looked up under the lock that chose it).
+    struct Delivery {
+        var server: ServerConnection?
+        var client: ClientConnection?
+        var wanted: TrackedParameters?
+    }
+
     /// Hands server `id` to client: attach on the server's loop, then tell the client on its loop.
     private func deliver(_ id: ServerID, to clientID: ClientID) {
-        let (server, client, wanted) = state.withLockedValue {
-            ($0.servers[id], $0.clients[clientID], $0.wanted.removeValue(forKey: clientID))
+        let delivery = state.withLockedValue {
+            Delivery(server: $0.servers[id], client: $0.clients[clientID], wanted: $0.wanted.removeValue(forKey: clientID))
         }
+        deliver(delivery)
+    }
+
+    private func deliver(_ delivery: Delivery) {
+        let (server, client, wanted) = (delivery.server, delivery.client, delivery.wanted)
         guard let server else {
             // Lost between assignment and now: the client must not wait for a server that will not come.
             client?.onLoop { client?.acquireFailed(ServerFailure(message: "server connection was lost before use")) }
@@ -436,10 +509,26 @@ final class PoolExecutor: @unchecked Sendable {
             return
         }
         let wantsReported = client.needsServerParameters
-        server.onLoop {
-            server.attach(client, wanted: wanted ?? TrackedParameters(), wantsReported: wantsReported) { result in
-                client.onLoop { client.serverAttached(server, result: result) }
+        if server.loop.inEventLoop {
+            attach(server, to: client, wanted: wanted ?? TrackedParameters(), wantsReported: wantsReported)
+        } else {
+            server.loop.execute {
+                self.attach(server, to: client, wanted: wanted ?? TrackedParameters(), wantsReported: wantsReported)
             }
+        }
+    }
+
+    /// On the server's loop: attaches and tells the client. A client on the same loop whose parameters match is
+    /// told at once, without callbacks; otherwise the client hears on its own loop once the server is ready.
+    private func attach(_ server: ServerConnection, to client: ClientConnection, wanted: TrackedParameters,
+                        wantsReported: Bool) {
+        if client.loop === server.loop,
+           let info = server.attachDirectly(client, wanted: wanted, wantsReported: wantsReported) {
+            client.serverAttached(server, result: .success(info))
+            return
+        }
+        server.attach(client, wanted: wanted, wantsReported: wantsReported) { result in
+            client.onLoop { client.serverAttached(server, result: result) }
         }
     }
 }

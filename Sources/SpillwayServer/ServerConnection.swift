@@ -59,6 +59,10 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private let logger: Logger
 
     private(set) var channel: Channel?
+    /// The handler's context: writes on the server's own loop go through it, skipping the pipeline's tail.
+    private var context: ChannelHandlerContext?
+    /// True while reads are paused because the linked client cannot take more.
+    private var readingPaused = false
     private var decoder: FrameDecoder
     private(set) var phase = ServerPhase.connecting
     private let connectedAtWall = time(nil)
@@ -167,7 +171,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             attached(.failure(ServerFailure(message: "server connection is not idle")))
             return
         }
-        channel?.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        resumeReading()
         if let statement = wanted.setStatement(toMatch: tracked) {
             runInternal([statement]) { result in
                 switch result {
@@ -187,12 +191,23 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// Attaches `client` at once when nothing needs setting first: the common case, with no callback. Nil when
+    /// the server is not idle or the client's parameters differ (`attach` handles both).
+    func attachDirectly(_ client: ClientConnection, wanted: TrackedParameters, wantsReported: Bool) -> AttachInfo? {
+        loop.assertInEventLoop()
+        guard case .idle = phase, wanted.setStatement(toMatch: tracked) == nil else { return nil }
+        resumeReading()
+        phase = .forwarding(client)
+        requestAtWall = time(nil)
+        return AttachInfo(reported: wantsReported ? reported : nil, synced: nil)
+    }
+
     /// `client` released the server (on the server's loop). A late detach from a previous holder is ignored.
     func detach(from client: ClientConnection) {
         loop.assertInEventLoop()
         if case .forwarding(let holder) = phase, holder === client {
             phase = .idle
-            channel?.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            resumeReading()
         }
     }
 
@@ -226,19 +241,39 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     func setReading(_ reading: Bool) {
         onLoop {
             guard case .forwarding = self.phase else { return }
-            self.channel?.setOption(ChannelOptions.autoRead, value: reading).whenFailure { _ in }
+            self.applyReading(reading)
         }
+    }
+
+    /// Reads again if a client had paused them (on the server's loop). Nothing to do in the common case, so
+    /// attaching and detaching cost no channel option call.
+    private func resumeReading() {
+        if readingPaused { applyReading(true) }
+    }
+
+    private func applyReading(_ reading: Bool) {
+        guard let channel, let options = channel.syncOptions else { return }
+        readingPaused = !reading
+        try? options.setOption(ChannelOptions.autoRead, value: reading)
     }
 
     // MARK: Writes from the client side (any loop: Channel is thread-safe)
 
     @inline(__always)
     func write(_ bytes: ByteBuffer) {
-        channel?.write(bytes, promise: nil)
+        if let context, loop.inEventLoop {
+            context.write(wrapOutboundOut(bytes), promise: nil)
+        } else {
+            channel?.write(bytes, promise: nil)
+        }
     }
 
     func flush() {
-        channel?.flush()
+        if let context, loop.inEventLoop {
+            context.flush()
+        } else {
+            channel?.flush()
+        }
     }
 
     func close() {
@@ -291,6 +326,14 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         decoder.append(unwrapInboundIn(data))
@@ -527,8 +570,18 @@ struct ServerTarget: Sendable {
     var startupParameters: [(name: String, value: String)]
 }
 
-/// Fresh random bytes for salts, nonces and cancel keys.
+/// Fresh random bytes for salts, nonces and cancel keys, eight per draw: each draw of the system generator is
+/// a getrandom(2) call, and a login needs 18 bytes.
 func secureRandomBytes(_ count: Int) -> [UInt8] {
     var generator = SystemRandomNumberGenerator()
-    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count)
+    while bytes.count < count {
+        var word = generator.next()
+        for _ in 0..<min(8, count - bytes.count) {
+            bytes.append(UInt8(truncatingIfNeeded: word))
+            word >>= 8
+        }
+    }
+    return bytes
 }

@@ -286,7 +286,8 @@ extension PoolStateMachine {
     @Test func loginFailureKeepsAsManyWaitersAsServersRemain() {
         var pool = makePool(.init(poolSize: 2))
         #expect(pool.acquire(client(1), now: t0, capacity: 10) == .openAndWait(server(1), loop: 0))
-        #expect(pool.acquire(client(2), now: t0, capacity: 10) == .openAndWait(server(2), loop: 0))
+        // Loop 0 has its half of the pool: the second server opens on loop 1.
+        #expect(pool.acquire(client(2), now: t0, capacity: 10) == .openAndWait(server(2), loop: 1))
         #expect(pool.acquire(client(3), now: t0, capacity: 10) == .wait)
 
         let loss = pool.serverLost(server(1), loginFailed: true, now: t0, capacity: 10)
@@ -628,7 +629,7 @@ private struct PoolModel {
             #expect(idle.remove(id) != nil, "checking \(id), which was not idle")
             checking[id] = tag
         case .openAndWait(let id, let loop):
-            #expect(loop == tag.loop)
+            #expect((0..<2).contains(loop), "opened on loop \(loop) of 2")
             opened(id)
             startWaiting(tag)
         case .wait:

@@ -55,8 +55,9 @@ public struct PoolStateMachine: Sendable {
         public var loginRetry: Duration
         /// A client waiting longer than this is given up (query_wait_timeout); nil: waits forever.
         public var queryWaitTimeout: Duration?
-        /// A released server goes to a waiter on its own event loop rather than the oldest waiter, if that
-        /// waiter came no later than this after the oldest: forwarding then never crosses threads.
+        /// A released server goes to a waiter on its own event loop; a waiter on another loop gets it only once
+        /// the oldest has waited this long (meanwhile its own loop's servers usually free up): forwarding then
+        /// almost never crosses threads, which costs more CPU than the whole transaction otherwise does.
         public var loopAffinityWindow: Duration
         /// Servers beyond `poolSize` for waiters whose application holds less than its share, or who waited
         /// `reserveTimeout` (reserve_pool_size, reserve_pool_timeout).
@@ -207,6 +208,8 @@ public struct PoolStateMachine: Sendable {
         switch server.state {
         case .connecting:
             loginRetryUntil = nil  // a login worked: the server is reachable again
+            // It was opened for the waiters, whichever loop it landed on: the first of them takes it now.
+            return makeAvailable(id, now: now, anyLoop: true)
         case .resetting, .checking:
             break
         case .idle, .active:
@@ -216,7 +219,7 @@ public struct PoolStateMachine: Sendable {
     }
 
     /// Hands a usable server to the client it was checked for, else the oldest waiter, else the idle list.
-    private mutating func makeAvailable(_ id: ServerID, now: ContinuousClock.Instant) -> HandoffAction {
+    private mutating func makeAvailable(_ id: ServerID, now: ContinuousClock.Instant, anyLoop: Bool = false) -> HandoffAction {
         guard var server = servers[id] else { return .idle }
         if case .checking(let tag) = server.state {
             server.state = .active(tag.client)
@@ -226,10 +229,7 @@ public struct PoolStateMachine: Sendable {
         server.holder = nil
         server.reclaiming = false
         servers[id] = server  // its last holder no longer holds it: fair share and caps count without it
-        guard runState == .running,
-            let waiter = waiters.popNext(
-                preferring: server.loop, within: limits.loopAffinityWindow, policy: waiterPolicy())
-        else {
+        guard runState == .running, let waiter = nextWaiter(for: server.loop, now: now, anyLoop: anyLoop) else {
             if servers.count > limits.poolSize, waiters.isEmpty {
                 // A reserve server nobody needs any more: back to the pool size.
                 servers[id] = nil
@@ -241,6 +241,47 @@ public struct PoolStateMachine: Sendable {
             return .idle
         }
         return handOff(id, to: waiter.tag)
+    }
+
+    /// The waiter a server released on `loop` goes to. With several loops and one application waiting, one
+    /// on the same loop, or one on another loop that waited `loopAffinityWindow`; otherwise the fair-share choice.
+    private mutating func nextWaiter(for loop: Int, now: ContinuousClock.Instant, anyLoop: Bool) -> WaitQueue.Entry? {
+        let policy = waiterPolicy()
+        if policy == nil, idleByLoop.count > 1, !anyLoop {
+            return waiters.popOnLoop(loop, within: limits.loopAffinityWindow, now: now)
+        }
+        return waiters.popNext(preferring: loop, within: limits.loopAffinityWindow, policy: policy)
+    }
+
+    /// True when a server sits idle while clients wait: they wait on other loops for less than
+    /// `loopAffinityWindow`, and `serveAcrossLoops` must run once that has passed.
+    public var hasIdleWhileWaiting: Bool {
+        runState == .running && !waiters.isEmpty && idleCount > 0
+    }
+
+    /// After `serveAcrossLoops`: how long until it is worth running again (the oldest waiter is still younger
+    /// than `loopAffinityWindow` while a server sits idle); nil when it is not (waiters left are held by caps).
+    public func acrossLoopsRetry(now: ContinuousClock.Instant) -> Duration? {
+        guard hasIdleWhileWaiting, let first = waiters.waiting.first else { return nil }
+        let left = limits.loopAffinityWindow - (now - first.since)
+        return left > .zero ? left : nil
+    }
+
+    /// Hands idle servers to waiters on other loops that waited `loopAffinityWindow` or longer (the executor
+    /// calls this after that delay whenever `hasIdleWhileWaiting` became true).
+    public mutating func serveAcrossLoops(now: ContinuousClock.Instant) -> [HandoffAction] {
+        var actions: [HandoffAction] = []
+        while runState == .running, idleCount > 0, let first = waiters.waiting.first,
+              now - first.since >= limits.loopAffinityWindow,
+              let waiter = waiters.popNext(preferring: first.tag.loop, within: .zero, policy: waiterPolicy()),
+              let server = takeIdle(preferring: waiter.tag.loop)
+        {
+            switch use(server, for: waiter.tag, now: now) {
+            case .assign(let id): actions.append(.assign(id, to: waiter.tag))
+            case .check(let id, let tag): actions.append(.check(id, for: tag))
+            }
+        }
+        return actions
     }
 
     /// The client released its server. `needsReset`: the server is not idle-clean (in transaction, or its
@@ -421,8 +462,22 @@ public struct PoolStateMachine: Sendable {
         guard servers.count < limits.poolSize, capacity > 0, waiters.count > connectingCount else { return nil }
         if let until = loginRetryUntil, now < until { return nil }
         let id = nextServer()
+        let loop = placement(wanted: loop)
         servers[id] = Server(id: id, loop: loop, state: .connecting, openedAt: now, generation: generation)
         return OpenRequest(server: id, loop: loop)
+    }
+
+    /// The event loop a new server opens on: the one asking, unless it already has its share of the pool
+    /// (pool_size split evenly over the loops, as clients are), then the loop with the fewest servers. Servers
+    /// spread like clients let nearly every handover stay on one loop.
+    func placement(wanted loop: Int) -> Int {
+        let loops = idleByLoop.count
+        guard loops > 1 else { return 0 }
+        var counts = [Int](repeating: 0, count: loops)
+        for server in servers.values { counts[server.loop] += 1 }
+        let share = (limits.poolSize + loops - 1) / loops
+        if counts[loop] < share { return loop }
+        return counts.indices.min { counts[$0] < counts[$1] } ?? loop
     }
 
     private func isPastLifetime(_ server: Server, now: ContinuousClock.Instant) -> Bool {

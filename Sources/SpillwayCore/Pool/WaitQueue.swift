@@ -103,6 +103,38 @@ public struct WaitQueue: Sendable {
         return take(at: chosen)
     }
 
+    /// With several event loops and no application policy, the waiter a server released on `loop` goes to:
+    /// 1. of the best standing waiting, one on `loop` that came no later than `window` after the oldest;
+    /// 2. else the oldest, when someone on `loop` waits further back (fairness: `window` bounds how long a
+    ///    client is passed over) or when the oldest has already waited `window`;
+    /// 3. else nobody: nobody on `loop` waits and the oldest waited less than `window`, so a server of its own
+    ///    loop will likely serve it sooner than a handover across threads is worth.
+    public mutating func popOnLoop(_ loop: Int, within window: Duration, now: ContinuousClock.Instant) -> Entry? {
+        guard head < entries.count else { return nil }
+        let best = byStanding.firstIndex { $0 > 0 } ?? 0
+        var first = head
+        while first < entries.count, entries[first].tag.standing.rawValue != best { first += 1 }
+        guard first < entries.count else { return nil }
+        let oldest = entries[first]
+        if oldest.tag.loop == loop { return take(at: first) }
+        var index = first + 1
+        let end = min(entries.count, first + Self.scanLimit)
+        var waitsOnLoop = false
+        while index < end {
+            let entry = entries[index]
+            if entry.tag.loop == loop {
+                if entry.since - oldest.since > window {
+                    waitsOnLoop = true
+                    break
+                }
+                if entry.tag.standing.rawValue == best { return take(at: index) }
+            }
+            index += 1
+        }
+        if waitsOnLoop || now - oldest.since >= window { return take(at: first) }
+        return nil
+    }
+
     /// Removes and returns every waiter that started waiting at or before `instant`, oldest first.
     public mutating func removeAll(waitingSince instant: ContinuousClock.Instant) -> [Entry] {
         var removed: [Entry] = []

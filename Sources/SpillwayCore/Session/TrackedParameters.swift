@@ -17,12 +17,27 @@ public struct TrackedParameters: Sendable, Equatable {
 
     /// True for a name (any case) Spillway tracks.
     public static func isTracked(_ name: String) -> Bool {
-        let lower = name.lowercased()
-        return names.contains { $0.key == lower }
+        slot(of: name) != nil
     }
 
+    /// The position of a tracked name (any case) in `names`.
+    static func slot(of name: String) -> Int? {
+        let lower = name.lowercased()
+        return names.firstIndex { $0.key == lower }
+    }
+
+    /// Values in the order of `names`: compared slot by slot on every attach, with no hashing (a client's values
+    /// usually share storage with the server's, which makes the comparison a pointer check).
+    private var slots = InlineArray<6, String?>(repeating: nil)
+
     /// Values by lower-cased name.
-    public private(set) var values: [String: String] = [:]
+    public var values: [String: String] {
+        var values: [String: String] = [:]
+        for index in 0..<Self.names.count {
+            if let value = slots[index] { values[Self.names[index].key] = value }
+        }
+        return values
+    }
 
     public init() {}
 
@@ -30,26 +45,33 @@ public struct TrackedParameters: Sendable, Equatable {
         for (name, value) in pairs { set(name, value) }
     }
 
-    public subscript(name: String) -> String? { values[name.lowercased()] }
+    public subscript(name: String) -> String? {
+        guard let index = Self.slot(of: name) else { return nil }
+        return slots[index]
+    }
 
     /// Records a value if `name` is tracked; false otherwise.
     @discardableResult
     public mutating func set(_ name: String, _ value: String) -> Bool {
-        let lower = name.lowercased()
-        guard TrackedParameters.names.contains(where: { $0.key == lower }) else { return false }
-        values[lower] = value
+        guard let index = Self.slot(of: name) else { return false }
+        slots[index] = value
         return true
     }
 
     /// The statement that gives a server with `server`'s values this set's values; nil when nothing differs.
     /// Only names this set holds are compared: a client that never chose a value takes the server's.
     public func setStatement(toMatch server: TrackedParameters) -> String? {
-        var parts: [String] = []
-        for (key, spelling) in TrackedParameters.names {
-            guard let wanted = values[key], server.values[key] != wanted else { continue }
-            parts.append("SET \(spelling) = \(TrackedParameters.quoteLiteral(wanted))")
+        var parts: [String]?
+        for index in 0..<Self.names.count {
+            guard let wanted = slots[index], server.slots[index] != wanted else { continue }
+            parts = (parts ?? []) + ["SET \(Self.names[index].spelling) = \(TrackedParameters.quoteLiteral(wanted))"]
         }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ") + ";"
+        return parts.map { $0.joined(separator: "; ") + ";" }
+    }
+
+    public static func == (lhs: TrackedParameters, rhs: TrackedParameters) -> Bool {
+        for index in 0..<names.count where lhs.slots[index] != rhs.slots[index] { return false }
+        return true
     }
 
     /// A SQL string literal: single quotes doubled; E'' form when a backslash is present.
