@@ -49,6 +49,17 @@ public struct SCRAMSecret: Sendable, Equatable {
         self.init(iterations: iterations, salt: salt, storedKey: SCRAM.hash(clientKey), serverKey: serverKey)
     }
 
+    /// A secret no password matches, for running the exchange with a role that has none (unknown users): the
+    /// same for the same `user` and `key`, as a real role's salt is, and made without PBKDF2, so a stream of
+    /// logins for unknown roles costs no more than one for a real role with a stored secret.
+    public static func decoy(user: String, key: [UInt8], iterations: Int = 4096) -> SCRAMSecret {
+        let name = Array(user.utf8)
+        return SCRAMSecret(
+            iterations: iterations, salt: Array(SCRAM.hmac(key: key, Array("salt:".utf8) + name).prefix(16)),
+            storedKey: SCRAM.hmac(key: key, Array("stored:".utf8) + name),
+            serverKey: SCRAM.hmac(key: key, Array("server:".utf8) + name))
+    }
+
     /// The stored form, as in `pg_authid.rolpassword` and `userlist.txt`.
     public var text: String {
         "\(SCRAM.mechanism)$\(self.iterations):\(Base64.encode(self.salt))$"

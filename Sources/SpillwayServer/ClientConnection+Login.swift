@@ -65,8 +65,12 @@ extension ClientConnection {
         if stored == nil, runtime.settings.authType == .trust, runtime.settings.authFile == nil {
             stored = .plain("")  // trust without auth_file: any role may log in, as PostgreSQL's trust
         }
+        var plainSecret: SCRAMSecret?
+        if case .plain(let password)? = stored, runtime.settings.authType == .scramSHA256 {
+            plainSecret = runtime.scramSecret(user: user, password: password)
+        }
         var login = ClientLogin(authType: runtime.settings.authType, user: user, stored: stored,
-                                randomBytes: secureRandomBytes(18))
+                                randomBytes: secureRandomBytes(18), plainSecret: plainSecret)
         if runtime.settings.authType == .trust && stored == nil {
             fatal(.invalidPassword, "password authentication failed for user \"\(user)\"")
             return

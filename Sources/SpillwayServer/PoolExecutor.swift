@@ -145,12 +145,13 @@ final class PoolExecutor: @unchecked Sendable {
 
     /// Registers a logged-in client and returns the BackendKeyData it is given.
     func register(_ client: ClientConnection, pool: PoolKey?) -> CancelRequest {
-        var generator = SystemRandomNumberGenerator()
         return state.withLockedValue { state in
             var key: CancelRequest
             repeat {
-                key = CancelRequest(processID: Int32.random(in: 1...Int32.max, using: &generator),
-                                    secretKey: Int32.random(in: Int32.min...Int32.max, using: &generator))
+                let bytes = secureRandomBytes(8)
+                let words = bytes.withUnsafeBytes { ($0.load(as: Int32.self), $0.load(fromByteOffset: 4, as: Int32.self)) }
+                // processID: positive, as PostgreSQL's; the secret: any 32 bits.
+                key = CancelRequest(processID: max(words.0 & Int32.max, 1), secretKey: words.1)
             } while state.cancelKeys[key] != nil
             state.cancelKeys[key] = client.id
             state.clients[client.id] = client

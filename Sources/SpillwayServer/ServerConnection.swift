@@ -570,18 +570,7 @@ struct ServerTarget: Sendable {
     var startupParameters: [(name: String, value: String)]
 }
 
-/// Fresh random bytes for salts, nonces and cancel keys, eight per draw: each draw of the system generator is
-/// a getrandom(2) call, and a login needs 18 bytes.
+/// Fresh random bytes for salts, nonces and cancel keys.
 func secureRandomBytes(_ count: Int) -> [UInt8] {
-    var generator = SystemRandomNumberGenerator()
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(count)
-    while bytes.count < count {
-        var word = generator.next()
-        for _ in 0..<min(8, count - bytes.count) {
-            bytes.append(UInt8(truncatingIfNeeded: word))
-            word >>= 8
-        }
-    }
-    return bytes
+    SecureRandom.bytes(count)
 }

@@ -212,6 +212,46 @@ private func scramAttribute(_ name: Character, in message: [UInt8]) -> String? {
         #expect(verified == true)
     }
 
+    /// A plain entry with the secret the caller keeps for it: the exchange runs against that secret (its salt is
+    /// what the client sees), so no PBKDF2 runs at this login, and the right password still passes.
+    @Test func scramWithPlainStoredUsesTheKeptSecret() {
+        var scram = ClientLogin(authType: .scramSHA256, user: "alice", stored: .plain("pencil"),
+                                randomBytes: randomBytes, plainSecret: Self.secret)
+        _ = scram.start()
+        var client = SCRAMClient(credentials: .password("pencil"), clientNonce: clientNonce)
+        guard case .send(.saslContinue(let serverFirst)) =
+            scram.receive(.saslInitialResponse(mechanism: "SCRAM-SHA-256", data: client.clientFirstMessage()))
+        else {
+            Issue.record("expected server-first-message")
+            return
+        }
+        #expect(scramAttribute("s", in: serverFirst) == Base64.encode(Self.secret.salt))
+
+        var again = ClientLogin(authType: .scramSHA256, user: "alice", stored: .plain("pencil"),
+                                randomBytes: randomBytes, plainSecret: Self.secret)
+        let (steps, verified) = scramExchange(&again, credentials: .password("pencil"))
+        #expect(steps.map(outcome) == [.sent("sasl"), .sent("saslContinue"), .succeeded])
+        #expect(verified == true)
+    }
+
+    /// An unknown role's decoy secret keeps its salt from login to login, as a real role's does (a salt that
+    /// changed at every attempt would tell role names apart), and differs between roles.
+    @Test func unknownUserSaltIsStableAndPerRole() {
+        func salt(_ user: String, _ bytes: [UInt8]) -> String? {
+            var unknown = ClientLogin(authType: .scramSHA256, user: user, stored: nil, randomBytes: bytes)
+            _ = unknown.start()
+            var client = SCRAMClient(credentials: .password("guess"), clientNonce: clientNonce)
+            guard case .send(.saslContinue(let serverFirst)) =
+                unknown.receive(.saslInitialResponse(mechanism: "SCRAM-SHA-256", data: client.clientFirstMessage()))
+            else { return nil }
+            return scramAttribute("s", in: serverFirst)
+        }
+        let otherBytes = randomBytes.map { $0 &+ 1 }
+        #expect(salt("mallory", randomBytes) != nil)
+        #expect(salt("mallory", randomBytes) == salt("mallory", otherBytes))
+        #expect(salt("mallory", randomBytes) != salt("eve", randomBytes))
+    }
+
     /// scram-sha-256 with the wrong password fails on the client-final-message.
     @Test(arguments: [StoredPassword.scram(ClientLoginTests.secret), .plain("pencil")])
     func scramWithWrongPasswordFails(stored: StoredPassword) {

@@ -28,16 +28,28 @@ public struct ClientLogin: Sendable {
     public let user: String
     private let authType: AuthType
     private let stored: StoredPassword?
+    /// The SCRAM secret of a plain `stored` password, derived once per role by the caller (PBKDF2 costs about
+    /// as much CPU as a hundred transactions); derived here when absent.
+    private let plainSecret: SCRAMSecret?
     private let salt: [UInt8]
     private let nonce: String
     private var state = State.start
 
+    /// Key of the decoy secrets of unknown roles: random per process.
+    static let decoyKey: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }()
+
     /// `stored`: the role's entry in auth_file, nil when unknown. `randomBytes`: 18+ fresh random bytes.
-    public init(authType: AuthType, user: String, stored: StoredPassword?, randomBytes: [UInt8]) {
+    /// `plainSecret`: for a plain `stored` password, its SCRAM secret if the caller keeps one.
+    public init(authType: AuthType, user: String, stored: StoredPassword?, randomBytes: [UInt8],
+                plainSecret: SCRAMSecret? = nil) {
         precondition(randomBytes.count >= 18, "ClientLogin needs at least 18 random bytes")
         self.authType = authType
         self.user = user
         self.stored = stored
+        self.plainSecret = plainSecret
         self.salt = Array(randomBytes.prefix(16))
         self.nonce = Base64.encode(randomBytes.prefix(18))
     }
@@ -119,10 +131,10 @@ public struct ClientLogin: Sendable {
         case .scram(let s):
             secret = s
         case .plain(let password):
-            secret = SCRAMSecret(password: password, salt: salt, iterations: 4096)
+            secret = plainSecret ?? SCRAMSecret(password: password, salt: salt, iterations: 4096)
         case .md5, nil:
             // Unknown user, or only an md5 hash: run the exchange against a secret nobody knows.
-            secret = SCRAMSecret(password: nonce + "\u{1}", salt: salt, iterations: 4096)
+            secret = .decoy(user: user, key: Self.decoyKey)
         }
         state = .awaitingSASLInitial(SCRAMServer(secret: secret, serverNonce: nonce))
         return .send(.sasl(mechanisms: ["SCRAM-SHA-256"]))
