@@ -283,4 +283,18 @@ import Testing
         _ = hold(tag(2, app: "web"), in: &pool, now: t0)
         #expect(pool.fairShares() == ["batch": 6, "web": 2])
     }
+
+    /// The queue knows without a scan whether applications mix: one application alone keeps the plain
+    /// arrival-order path; a second one waiting turns fair sharing on until the queue has emptied.
+    @Test func queueTracksWhetherApplicationsMix() {
+        var queue = WaitQueue()
+        queue.append(tag(1, app: "web"), since: t0)
+        queue.append(tag(2, app: "web"), since: t0)
+        #expect(!queue.mixesApplications)
+        queue.append(tag(3, app: "batch"), since: t0)
+        #expect(queue.mixesApplications)
+        while queue.popFirst() != nil {}
+        queue.append(tag(4, app: "batch"), since: t0)
+        #expect(!queue.mixesApplications)
+    }
 }

@@ -16,10 +16,7 @@ extension PoolStateMachine {
     /// The waiter policy for handing a server over: nil when one application waits alone and no caps apply
     /// (plain arrival order, the fast path).
     func waiterPolicy() -> WaitQueue.Policy? {
-        guard waiters.count > 1 || !limits.applications.isEmpty else { return nil }
-        let first = waiters.waiting.first?.tag.applicationKey
-        let mixed = waiters.waiting.prefix(WaitQueue.scanLimit).contains { $0.tag.applicationKey != first }
-        guard mixed || !limits.applications.isEmpty else { return nil }
+        guard waiters.mixesApplications || !limits.applications.isEmpty else { return nil }
         let held = serversHeldByApplication
         let applications = limits.applications
         return WaitQueue.Policy(
