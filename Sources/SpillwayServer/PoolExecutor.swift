@@ -209,7 +209,8 @@ final class PoolExecutor: @unchecked Sendable {
         let (action, toOpen, failure) = state.withLockedValue {
             state -> (PoolStateMachine.AcquireAction, OpenWork?, ServerFailure?) in
             // Mutated in place (never copied out and back): a copy would duplicate the pool's tables.
-            let room = capacity(for: key, in: &state)
+            let skip = state.withPool(key) { $0.machine.acquireIgnoresCapacity } ?? true
+            let room = skip ? 0 : capacity(for: key, in: &state)
             guard let action = state.withPool(key, { $0.machine.acquire(tag, now: now, capacity: room) }) else {
                 return (.refuse, nil, nil)
             }
@@ -277,7 +278,8 @@ final class PoolExecutor: @unchecked Sendable {
         var delivery: Delivery?
         var acrossLoops: Duration?
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
-            let room = capacity(for: key, in: &state)
+            let needed = state.withPool(key) { $0.machine.releaseNeedsCapacity(server.id, reusable: reusable, now: now) }
+            let room = needed == true ? capacity(for: key, in: &state) : 0
             guard let action = state.withPool(key, { entry -> PoolStateMachine.HandoffAction in
                 entry.stats.totals.add(stats)
                 return entry.machine.release(

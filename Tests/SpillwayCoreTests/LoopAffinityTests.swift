@@ -113,3 +113,42 @@ import Testing
         #expect(loops == [0, 0, 1, 1])
     }
 }
+
+/// The executor skips working out a pool's capacity (a walk over every pool of the host) when the pool will
+/// not use it; these pin when that is.
+@Suite struct CapacityNeedTests {
+    let t0 = ContinuousClock.now
+
+    /// An idle server serves the next client without the capacity; with none idle the pool may open one and
+    /// needs it; with application caps the idle server might be refused, so it is needed too.
+    @Test func acquireNeedsCapacityOnlyWhenItMayOpen() {
+        var pool = makePool(.init(poolSize: 2))
+        #expect(!pool.acquireIgnoresCapacity)
+        let server = hold(tag(1), in: &pool, now: t0)
+        #expect(!pool.acquireIgnoresCapacity)
+        #expect(pool.release(server, needsReset: false, now: t0, capacity: 10) == .idle)
+        #expect(pool.acquireIgnoresCapacity)
+
+        var capped = makePool(.init(poolSize: 2, applications: ["batch": .init(maxServerConnections: 1)]))
+        let other = hold(tag(2), in: &capped, now: t0)
+        #expect(capped.release(other, needsReset: false, now: t0, capacity: 10) == .idle)
+        #expect(!capped.acquireIgnoresCapacity)
+
+        var paused = makePool(.init(poolSize: 2))
+        paused.pause()
+        #expect(paused.acquireIgnoresCapacity)
+    }
+
+    /// A release reuses the server unless it is not reusable, past server_lifetime, or from before RECONNECT:
+    /// only then may it open a replacement and need the capacity.
+    @Test func releaseNeedsCapacityOnlyWhenTheServerCloses() {
+        var pool = makePool(.init(poolSize: 2, lifetime: .seconds(60)))
+        let server = hold(tag(1), in: &pool, now: t0)
+        #expect(!pool.releaseNeedsCapacity(server, reusable: true, now: t0 + .seconds(1)))
+        #expect(pool.releaseNeedsCapacity(server, reusable: false, now: t0 + .seconds(1)))
+        #expect(pool.releaseNeedsCapacity(server, reusable: true, now: t0 + .seconds(61)))
+        #expect(!pool.releaseNeedsCapacity(ServerID(99), reusable: false, now: t0))
+        _ = pool.reconnect()
+        #expect(pool.releaseNeedsCapacity(server, reusable: true, now: t0 + .seconds(1)))
+    }
+}

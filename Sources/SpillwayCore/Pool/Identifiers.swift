@@ -16,13 +16,30 @@ public struct ServerID: Hashable, Sendable, Comparable, CustomStringConvertible 
 
 /// Which pool a client belongs to: the database alias it asked for and the role its servers log in as.
 public struct PoolKey: Hashable, Sendable, CustomStringConvertible {
-    public var database: String
-    public var user: String
+    public let database: String
+    public let user: String
+    /// Both names hashed once: pools are looked up by key several times per transaction, and hashing two
+    /// strings each time showed up in profiles.
+    private let nameHash: Int
+
     public init(database: String, user: String) {
         self.database = database
         self.user = user
+        var hasher = Hasher()
+        hasher.combine(database)
+        hasher.combine(user)
+        self.nameHash = hasher.finalize()
     }
+
     public var description: String { "\(database)/\(user)" }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(nameHash)
+    }
+
+    public static func == (lhs: PoolKey, rhs: PoolKey) -> Bool {
+        lhs.nameHash == rhs.nameHash && lhs.database == rhs.database && lhs.user == rhs.user
+    }
 }
 
 /// How a client has used servers so far: released promptly, new, or habitually idle inside transactions.

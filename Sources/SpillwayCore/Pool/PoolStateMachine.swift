@@ -220,27 +220,30 @@ public struct PoolStateMachine: Sendable {
 
     /// Hands a usable server to the client it was checked for, else the oldest waiter, else the idle list.
     private mutating func makeAvailable(_ id: ServerID, now: ContinuousClock.Instant, anyLoop: Bool = false) -> HandoffAction {
-        guard var server = servers[id] else { return .idle }
-        if case .checking(let tag) = server.state {
-            server.state = .active(tag.client)
-            servers[id] = server
+        // In place, by index: copying the server out and back hashes its ID twice more and copies its holder.
+        guard let index = servers.index(forKey: id) else { return .idle }
+        if case .checking(let tag) = servers.values[index].state {
+            servers.values[index].state = .active(tag.client)
             return .assign(id, to: tag)
         }
-        server.holder = nil
-        server.reclaiming = false
-        servers[id] = server  // its last holder no longer holds it: fair share and caps count without it
-        guard runState == .running, let waiter = nextWaiter(for: server.loop, now: now, anyLoop: anyLoop) else {
+        // Its last holder no longer holds it: fair share and caps count without it.
+        servers.values[index].holder = nil
+        servers.values[index].reclaiming = false
+        let loop = servers.values[index].loop
+        guard runState == .running, let waiter = nextWaiter(for: loop, now: now, anyLoop: anyLoop) else {
             if servers.count > limits.poolSize, waiters.isEmpty {
                 // A reserve server nobody needs any more: back to the pool size.
                 servers[id] = nil
                 return .close(id, open: nil)
             }
-            server.state = .idle(since: now)
-            servers[id] = server
-            idleByLoop[server.loop].append(id)
+            servers.values[index].state = .idle(since: now)
+            idleByLoop[loop].append(id)
             return .idle
         }
-        return handOff(id, to: waiter.tag)
+        // nextWaiter leaves `servers` alone, so `index` still names this server.
+        servers.values[index].state = .active(waiter.tag.client)
+        servers.values[index].holder = waiter.tag
+        return .assign(id, to: waiter.tag)
     }
 
     /// The waiter a server released on `loop` goes to. With several loops and one application waiting, one
@@ -284,21 +287,36 @@ public struct PoolStateMachine: Sendable {
         return actions
     }
 
+    /// True when `acquire` will not look at its `capacity` (an idle server serves the client, or the pool is
+    /// paused): the caller can skip working it out, which walks every pool of the host.
+    public var acquireIgnoresCapacity: Bool {
+        runState == .paused || (limits.applications.isEmpty && idleCount > 0)
+    }
+
+    /// True when `release` of server `id` may open a replacement and so needs its `capacity`: only when the
+    /// server is closed rather than reused.
+    public func releaseNeedsCapacity(_ id: ServerID, reusable: Bool, now: ContinuousClock.Instant) -> Bool {
+        guard let server = servers[id] else { return false }
+        return !reusable || isPastLifetime(server, now: now) || server.generation < generation
+    }
+
     /// The client released its server. `needsReset`: the server is not idle-clean (in transaction, or its
     /// session state must be discarded). `reusable: false` closes it.
     public mutating func release(
         _ id: ServerID, needsReset: Bool, reusable: Bool = true, now: ContinuousClock.Instant, capacity: Int
     ) -> HandoffAction {
-        guard var server = servers[id], case .active = server.state else { return .idle }  // stale release: ignore
+        guard let index = servers.index(forKey: id), case .active = servers.values[index].state else {
+            return .idle  // stale release: ignore
+        }
+        let server = servers.values[index]
         if !reusable || isPastLifetime(server, now: now) || server.generation < generation {
             servers[id] = nil
             return .close(id, open: openIfUseful(loop: server.loop, capacity: capacity.addingReportingOverflow(1).overflow ? capacity : capacity + 1, now: now))
         }
         if needsReset {
-            server.state = .resetting
-            server.holder = nil
-            server.reclaiming = false
-            servers[id] = server
+            servers.values[index].state = .resetting
+            servers.values[index].holder = nil
+            servers.values[index].reclaiming = false
             return .reset(id)
         }
         return makeAvailable(id, now: now)
