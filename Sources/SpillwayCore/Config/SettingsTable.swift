@@ -139,7 +139,7 @@ public enum SettingsTable {
         .integer(
             "tcp_user_timeout", \.tcpUserTimeout, 0...86_400_000,
             "Milliseconds sent data may stay unacknowledged before the connection is dropped (TCP_USER_TIMEOUT)."),
-        .integerOrAuto("threads", \.threads, 1...256, reloadable: false, "I/O threads; `auto` is one per CPU core."),
+        .integerOrAuto("threads", \.threads, 1...256, reloadable: false, "I/O threads; `auto` is one per CPU core. On a small machine shared with PostgreSQL, fewer threads cost less CPU per transaction (docs/BENCHMARKS.md)."),
         .string(
             "unix_socket_dir", \.unixSocketDir, reloadable: false,
             "Folder of the Unix socket `.s.PGSQL.<port>`; empty disables it."),
