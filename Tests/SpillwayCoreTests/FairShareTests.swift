@@ -138,22 +138,23 @@ import Testing
 
     // MARK: The pool handing released servers to waiters
 
-    /// A released server goes to the best-standing waiter, then the next: proven, new, suspect.
+    /// A released server goes to the best-standing waiter, then the next: proven, new, suspect (all within
+    /// `WaitQueue.newcomerGrace`, after which a new client ranks as proven: NewcomerGraceTests).
     @Test func releaseServesWaitersByStanding() {
         var pool = makePool(.init(poolSize: 1))
         let s1 = hold(tag(1), in: &pool, now: t0)
         #expect(pool.acquire(tag(2, standing: .suspect), now: t0, capacity: 100) == .wait)
-        #expect(pool.acquire(tag(3, standing: .new), now: t0 + .seconds(1), capacity: 100) == .wait)
-        #expect(pool.acquire(tag(4, standing: .proven), now: t0 + .seconds(2), capacity: 100) == .wait)
+        #expect(pool.acquire(tag(3, standing: .new), now: t0 + .milliseconds(1), capacity: 100) == .wait)
+        #expect(pool.acquire(tag(4, standing: .proven), now: t0 + .milliseconds(2), capacity: 100) == .wait)
 
         #expect(
-            pool.release(s1, needsReset: false, now: t0 + .seconds(3), capacity: 100)
+            pool.release(s1, needsReset: false, now: t0 + .milliseconds(3), capacity: 100)
                 == .assign(s1, to: tag(4, standing: .proven)))
         #expect(
-            pool.release(s1, needsReset: false, now: t0 + .seconds(4), capacity: 100)
+            pool.release(s1, needsReset: false, now: t0 + .milliseconds(4), capacity: 100)
                 == .assign(s1, to: tag(3, standing: .new)))
         #expect(
-            pool.release(s1, needsReset: false, now: t0 + .seconds(5), capacity: 100)
+            pool.release(s1, needsReset: false, now: t0 + .milliseconds(5), capacity: 100)
                 == .assign(s1, to: tag(2, standing: .suspect)))
         #expect(pool.waitingCount == 0)
     }

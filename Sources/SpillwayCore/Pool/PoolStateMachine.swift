@@ -253,7 +253,7 @@ public struct PoolStateMachine: Sendable {
         if policy == nil, idleByLoop.count > 1, !anyLoop {
             return waiters.popOnLoop(loop, within: limits.loopAffinityWindow, now: now)
         }
-        return waiters.popNext(preferring: loop, within: limits.loopAffinityWindow, policy: policy)
+        return waiters.popNext(preferring: loop, within: limits.loopAffinityWindow, policy: policy, now: now)
     }
 
     /// True when a server sits idle while clients wait: they wait on other loops for less than
@@ -276,7 +276,7 @@ public struct PoolStateMachine: Sendable {
         var actions: [HandoffAction] = []
         while runState == .running, idleCount > 0, let first = waiters.waiting.first,
               now - first.since >= limits.loopAffinityWindow,
-              let waiter = waiters.popNext(preferring: first.tag.loop, within: .zero, policy: waiterPolicy()),
+              let waiter = waiters.popNext(preferring: first.tag.loop, within: .zero, policy: waiterPolicy(), now: now),
               let server = takeIdle(preferring: waiter.tag.loop)
         {
             switch use(server, for: waiter.tag, now: now) {

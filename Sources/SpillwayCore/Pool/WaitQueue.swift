@@ -37,6 +37,36 @@ public struct WaitQueue: Sendable {
     /// Waiters looked at when choosing by application: bounds the work under the pool's lock.
     static let scanLimit = 64
 
+    /// How long a proven client may be served before a new one. Past it a new client ranks with the proven ones
+    /// (and, being older, goes first): without the bound, a client that connects to a saturated pool waited as
+    /// long as proven clients kept the queue busy — seconds under pgbench -c 500, until query_wait_timeout.
+    /// Suspects (habitual idlers) get no such bound: they wait while anyone better waits.
+    public static let newcomerGrace = Duration.milliseconds(100)
+
+    /// The rank a waiter is served by (0 first): its standing, except that a new client waiting longer than
+    /// `newcomerGrace` ranks with proven ones. Without `now`, the standing alone.
+    @inline(__always)
+    private func rank(_ entry: Entry, now: ContinuousClock.Instant?) -> Int {
+        let standing = entry.tag.standing.rawValue
+        if standing == Standing.new.rawValue, let now, now - entry.since >= Self.newcomerGrace { return 0 }
+        return standing
+    }
+
+    /// The best rank among the waiters: from the counts per standing, and when no proven client waits, whether
+    /// the oldest new one has waited `newcomerGrace` (new clients wait in arrival order, so the oldest is the
+    /// first found from the head).
+    private func bestRank(now: ContinuousClock.Instant?) -> Int {
+        let best = byStanding.firstIndex { $0 > 0 } ?? 0
+        guard best == Standing.new.rawValue, let now else { return best }
+        var index = head
+        let end = min(entries.count, head + Self.scanLimit)
+        while index < end {
+            if entries[index].tag.standing == .new { return rank(entries[index], now: now) }
+            index += 1
+        }
+        return best
+    }
+
     public init() {}
 
     public var count: Int { entries.count - head }
@@ -66,24 +96,25 @@ public struct WaitQueue: Sendable {
     }
 
     /// Removes and returns the waiter to serve next with a server on `loop`:
-    /// 1. only waiters of the best standing present (proven, then new, then suspect);
+    /// 1. only waiters of the best rank present (proven, then new, then suspect; a new client that waited
+    ///    `newcomerGrace` ranks as proven — pass `now` for that);
     /// 2. with a `policy` and several applications among them, the application with the lowest load;
     /// 3. the oldest of those, or one on `loop` that started waiting no later than `window` after it.
     /// Nil when nobody waits or the policy admits nobody.
     public mutating func popNext(
-        preferring loop: Int, within window: Duration, policy: Policy? = nil
+        preferring loop: Int, within window: Duration, policy: Policy? = nil, now: ContinuousClock.Instant? = nil
     ) -> Entry? {
         guard head < entries.count else { return nil }
-        let best = byStanding.firstIndex { $0 > 0 } ?? 0
-        // The common case: the oldest waiter has the best standing and no policy applies.
-        if policy == nil, entries[head].tag.standing.rawValue == best {
-            return take(at: affinityIndex(from: head, loop: loop, window: window, standing: best))
+        let best = bestRank(now: now)
+        // The common case: the oldest waiter has the best rank and no policy applies.
+        if policy == nil, rank(entries[head], now: now) == best {
+            return take(at: affinityIndex(from: head, loop: loop, window: window, rank: best, now: now))
         }
         var candidates: [Int] = []
         var index = head
         while index < entries.count, candidates.count < Self.scanLimit {
             let tag = entries[index].tag
-            if tag.standing.rawValue == best, policy?.admits(tag) ?? true { candidates.append(index) }
+            if rank(entries[index], now: now) == best, policy?.admits(tag) ?? true { candidates.append(index) }
             index += 1
         }
         if candidates.isEmpty, let policy {
@@ -95,7 +126,9 @@ public struct WaitQueue: Sendable {
             }
         }
         guard let first = candidates.first else { return nil }
-        guard let policy else { return take(at: affinityIndex(from: first, loop: loop, window: window, standing: best)) }
+        guard let policy else {
+            return take(at: affinityIndex(from: first, loop: loop, window: window, rank: best, now: now))
+        }
         var loads: [String: Double] = [:]
         var chosen = first
         var chosenLoad = Double.infinity
@@ -124,9 +157,9 @@ public struct WaitQueue: Sendable {
     ///    loop will likely serve it sooner than a handover across threads is worth.
     public mutating func popOnLoop(_ loop: Int, within window: Duration, now: ContinuousClock.Instant) -> Entry? {
         guard head < entries.count else { return nil }
-        let best = byStanding.firstIndex { $0 > 0 } ?? 0
+        let best = bestRank(now: now)
         var first = head
-        while first < entries.count, entries[first].tag.standing.rawValue != best { first += 1 }
+        while first < entries.count, rank(entries[first], now: now) != best { first += 1 }
         guard first < entries.count else { return nil }
         let oldest = entries[first]
         if oldest.tag.loop == loop { return take(at: first) }
@@ -140,7 +173,7 @@ public struct WaitQueue: Sendable {
                     waitsOnLoop = true
                     break
                 }
-                if entry.tag.standing.rawValue == best { return take(at: index) }
+                if rank(entry, now: now) == best { return take(at: index) }
             }
             index += 1
         }
@@ -183,13 +216,14 @@ public struct WaitQueue: Sendable {
         return all
     }
 
-    /// From `start`, the first waiter of `standing` on `loop` within `window` of `start`'s arrival, else `start`.
-    private func affinityIndex(from start: Int, loop: Int, window: Duration, standing: Int) -> Int {
+    /// From `start`, the first waiter of `rank` on `loop` within `window` of `start`'s arrival, else `start`.
+    private func affinityIndex(from start: Int, loop: Int, window: Duration, rank wanted: Int,
+                               now: ContinuousClock.Instant?) -> Int {
         let oldest = entries[start]
         guard oldest.tag.loop != loop, window > .zero else { return start }
         var index = start + 1
         while index < entries.count, entries[index].since - oldest.since <= window {
-            if entries[index].tag.loop == loop, entries[index].tag.standing.rawValue == standing { return index }
+            if entries[index].tag.loop == loop, rank(entries[index], now: now) == wanted { return index }
             index += 1
         }
         return start
