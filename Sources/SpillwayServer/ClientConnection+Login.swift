@@ -70,7 +70,7 @@ extension ClientConnection {
             plainSecret = runtime.scramSecret(user: user, password: password)
         }
         var login = ClientLogin(authType: runtime.settings.authType, user: user, stored: stored,
-                                randomBytes: secureRandomBytes(18), plainSecret: plainSecret)
+                                randomBytes: SecureRandom.bytes(18), plainSecret: plainSecret)
         if runtime.settings.authType == .trust && stored == nil {
             fatal(.invalidPassword, "password authentication failed for user \"\(user)\"")
             return

@@ -486,19 +486,3 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 }
-
-extension ServerTarget {
-    /// Where a database entry's servers are: a host starting with "/" is a Unix socket folder.
-    init(database: DatabaseConfig, user: String) {
-        let host = database.serverHost
-        let address: Address = host.hasPrefix("/")
-            ? .unix(path: "\(host)/.s.PGSQL.\(database.port)")
-            : .tcp(host: host, port: database.port)
-        var parameters: [(name: String, value: String)] = [("user", user), ("database", database.serverDatabaseName)]
-        if let value = database.clientEncoding { parameters.append(("client_encoding", value)) }
-        if let value = database.datestyle { parameters.append(("DateStyle", value)) }
-        if let value = database.timezone { parameters.append(("TimeZone", value)) }
-        if let value = database.applicationName { parameters.append(("application_name", value)) }
-        self.init(address: address, user: user, database: database.serverDatabaseName, startupParameters: parameters)
-    }
-}

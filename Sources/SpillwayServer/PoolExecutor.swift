@@ -148,7 +148,7 @@ final class PoolExecutor: @unchecked Sendable {
         return state.withLockedValue { state in
             var key: CancelRequest
             repeat {
-                let bytes = secureRandomBytes(8)
+                let bytes = SecureRandom.bytes(8)
                 let words = bytes.withUnsafeBytes { ($0.load(as: Int32.self), $0.load(fromByteOffset: 4, as: Int32.self)) }
                 // processID: positive, as PostgreSQL's; the secret: any 32 bits.
                 key = CancelRequest(processID: max(words.0 & Int32.max, 1), secretKey: words.1)
@@ -334,36 +334,6 @@ final class PoolExecutor: @unchecked Sendable {
         run(action, key: key, work: work)
     }
 
-    /// Under the lock, after a server went idle: the delay after which `serveAcrossLoops` must run, when a
-    /// server now sits idle while clients wait on other loops and no run is scheduled yet.
-    static func needsAcrossLoopsRun(_ key: PoolKey, state: inout State) -> Duration? {
-        state.withPool(key) { entry -> Duration? in
-            guard !entry.acrossLoopsPending, entry.machine.hasIdleWhileWaiting else { return nil }
-            entry.acrossLoopsPending = true
-            return entry.machine.limits.loopAffinityWindow
-        } ?? nil
-    }
-
-    func scheduleAcrossLoops(_ key: PoolKey, after delay: Duration, on loop: EventLoop) {
-        let (seconds, attoseconds) = delay.components
-        let nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-        loop.scheduleTask(in: .nanoseconds(max(nanoseconds, 0))) { self.serveAcrossLoops(key, loop: loop) }
-    }
-
-    /// Idle servers go to clients that waited on other loops for loopAffinityWindow.
-    private func serveAcrossLoops(_ key: PoolKey, loop: EventLoop) {
-        let now = ContinuousClock.now
-        let (actions, again) = state.withLockedValue { state -> ([PoolStateMachine.HandoffAction], Duration?) in
-            state.withPool(key) { entry -> ([PoolStateMachine.HandoffAction], Duration?) in
-                let actions = entry.machine.serveAcrossLoops(now: now)
-                let retry = entry.machine.acrossLoopsRetry(now: now)
-                entry.acrossLoopsPending = retry != nil
-                return (actions, retry)
-            } ?? ([], nil)
-        }
-        for action in actions { run(action, key: key, work: nil) }
-        if let again { scheduleAcrossLoops(key, after: again, on: loop) }
-    }
 
     /// A server's connection closed (any phase after login).
     func serverClosed(_ server: ServerConnection) {
@@ -484,56 +454,6 @@ final class PoolExecutor: @unchecked Sendable {
         }
     }
 
-    /// A server chosen for a client, with what handing it over needs (looked up under the lock that chose it).
-    struct Delivery {
-        var server: ServerConnection?
-        var client: ClientConnection?
-        var wanted: TrackedParameters?
-    }
-
-    /// Hands server `id` to client: attach on the server's loop, then tell the client on its loop.
-    private func deliver(_ id: ServerID, to clientID: ClientID) {
-        let delivery = state.withLockedValue {
-            Delivery(server: $0.servers[id], client: $0.clients[clientID], wanted: $0.wanted.removeValue(forKey: clientID))
-        }
-        deliver(delivery)
-    }
-
-    private func deliver(_ delivery: Delivery) {
-        let (server, client, wanted) = (delivery.server, delivery.client, delivery.wanted)
-        guard let server else {
-            // Lost between assignment and now: the client must not wait for a server that will not come.
-            client?.onLoop { client?.acquireFailed(ServerFailure(message: "server connection was lost before use")) }
-            return
-        }
-        guard let client else {
-            // The client left after it was chosen: the server goes straight back.
-            release(server, from: nil, statements: [])
-            return
-        }
-        let wantsReported = client.needsServerParameters
-        if server.loop.inEventLoop {
-            attach(server, to: client, wanted: wanted ?? TrackedParameters(), wantsReported: wantsReported)
-        } else {
-            server.loop.execute {
-                self.attach(server, to: client, wanted: wanted ?? TrackedParameters(), wantsReported: wantsReported)
-            }
-        }
-    }
-
-    /// On the server's loop: attaches and tells the client. A client on the same loop whose parameters match is
-    /// told at once, without callbacks; otherwise the client hears on its own loop once the server is ready.
-    private func attach(_ server: ServerConnection, to client: ClientConnection, wanted: TrackedParameters,
-                        wantsReported: Bool) {
-        if client.loop === server.loop,
-           let info = server.attachDirectly(client, wanted: wanted, wantsReported: wantsReported) {
-            client.serverAttached(server, result: .success(info))
-            return
-        }
-        server.attach(client, wanted: wanted, wantsReported: wantsReported) { result in
-            client.onLoop { client.serverAttached(server, result: result) }
-        }
-    }
 }
 
 extension ServerConnection {

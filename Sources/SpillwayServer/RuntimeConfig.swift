@@ -53,7 +53,7 @@ final class RuntimeConfig: Sendable {
     /// The SCRAM secret for `user`'s plain password, derived once (with a random salt) and then kept.
     func scramSecret(user: String, password: String) -> SCRAMSecret {
         if let known = plainSecrets.withLockedValue({ $0[user] }) { return known }
-        let secret = SCRAMSecret(password: password, salt: secureRandomBytes(16))
+        let secret = SCRAMSecret(password: password, salt: SecureRandom.bytes(16))
         return plainSecrets.withLockedValue { secrets in
             if let raced = secrets[user] { return raced }  // another login derived it meanwhile: one salt per role
             secrets[user] = secret

@@ -22,27 +22,6 @@ enum ServerPhase {
     case closed
 }
 
-/// Statements Spillway runs itself: their replies never reach a client.
-struct InternalQuery {
-    var remainingReadyForQuery: Int
-    var error: ErrorResponse?
-    var completion: (Result<TransactionStatus, ServerFailure>) -> Void
-    /// DataRow values received, as text (for `runInternalQuery`).
-    var rows: [[String?]] = []
-    /// Set by `runInternalQuery`: gets the rows instead of `completion` getting the status.
-    var rowsCompletion: ((Result<[[String?]], ServerFailure>) -> Void)?
-}
-
-/// Why a server connection could not be used.
-struct ServerFailure: Error, CustomStringConvertible {
-    var message: String
-    /// What PostgreSQL said, when it said something.
-    var serverError: ErrorResponse?
-    /// The pool is pausing logins after this failure (server_login_retry).
-    var retryPaused = false
-    var description: String { message }
-}
-
 /// One connection from Spillway to PostgreSQL, and the channel handler that reads it.
 ///
 /// Every mutable property is touched only on `loop`; other threads reach it through `loop.execute`.
@@ -132,7 +111,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 self.channel = channel
                 TCPOptions.apply(to: channel, settings: self.executor.config.settings)
                 self.phase = .login(ServerLogin(
-                    user: self.target.user, credentials: credentials, randomBytes: secureRandomBytes(18)))
+                    user: self.target.user, credentials: credentials, randomBytes: SecureRandom.bytes(18)))
                 var buffer = channel.allocator.buffer(capacity: 128)
                 StartupMessage(parameters: self.target.startupParameters).encode(into: &buffer)
                 channel.writeAndFlush(buffer, promise: nil)
@@ -540,37 +519,4 @@ struct AttachInfo {
     var reported: [(name: String, value: String)]?
     /// The server's tracked values after Spillway set the client's on it, when it had to.
     var synced: TrackedParameters?
-}
-
-/// Backend message type bytes the pooler looks at.
-enum BackendType {
-    static let readyForQuery = UInt8(ascii: "Z")
-    static let copyInResponse = UInt8(ascii: "G")
-    static let copyBothResponse = UInt8(ascii: "W")
-    static let parameterStatus = UInt8(ascii: "S")
-    static let errorResponse = UInt8(ascii: "E")
-    static let dataRow = UInt8(ascii: "D")
-}
-
-/// Where and as whom a pool's servers log in.
-struct ServerTarget: Sendable {
-    enum Address: Sendable, CustomStringConvertible {
-        case tcp(host: String, port: Int)
-        case unix(path: String)
-        var description: String {
-            switch self {
-            case .tcp(let host, let port): "\(host):\(port)"
-            case .unix(let path): path
-            }
-        }
-    }
-    var address: Address
-    var user: String
-    var database: String
-    var startupParameters: [(name: String, value: String)]
-}
-
-/// Fresh random bytes for salts, nonces and cancel keys.
-func secureRandomBytes(_ count: Int) -> [UInt8] {
-    SecureRandom.bytes(count)
 }
