@@ -59,7 +59,7 @@ extension ClientConnection {
                 buffer.writeInteger(UInt8(ascii: "I"))  // EmptyQueryResponse
                 buffer.writeInteger(Int32(4))
             } else {
-                let console = AdminConsole(executor: executor, runtime: runtime, loop: loop)
+                let console = AdminConsole(executor: executor, runtime: executor.config, loop: loop)
                 switch console.run(text, isAdmin: isAdmin) {
                 case .done(let result): result.encode(into: &buffer)
                 case .failed(let error): error.encode(into: &buffer)

@@ -115,6 +115,11 @@ extension ClientConnection {
                   detail: "An administrator ran DISABLE \(request.database); ENABLE lets clients in again.")
             return
         }
+        if let refusal = executor.admitCounted(id, database: database, user: request.user) {
+            logger.warning("client refused", metadata: ["reason": "\(refusal.message)"])
+            fatal(.tooManyConnections, refusal.message, detail: refusal.detail)
+            return
+        }
         if let refusal = executor.admitApplication(id, tag.application) {
             logger.warning("client refused", metadata: ["reason": "\(refusal.message)"])
             fatal(.tooManyConnections, refusal.message,

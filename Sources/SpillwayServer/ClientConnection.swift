@@ -281,6 +281,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// untouched); only frames to hold or act on are cut out one by one.
     private func forwardClientFrames() throws(WireError) {
         while case .ready = phase, let header = try decoder.peek() {
+            guard FrontendType.isValidAfterLogin(header.type) else {
+                flushRunToServer()
+                protocolViolation(header.type)
+                return
+            }
             if case .linked = session.state, header.type != FrontendType.terminate {
                 _ = session.clientMessage(header.type, now: ContinuousClock.now)
                 if traffic.isBetweenRequests { requestStarted(at: Self.uptimeNanos()) }
@@ -472,6 +477,16 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     // MARK: Errors
+
+    /// A logged-in client sent a message type that has no place there: 08P01 naming it, then close. The server
+    /// it held (if any) is cleaned or closed by `releaseOnClose`, as for any client that leaves mid-exchange.
+    func protocolViolation(_ type: UInt8) {
+        logger.warning("protocol violation: unexpected message type from client", metadata: [
+            "type": "\(FrontendType.describe(type))",
+        ])
+        fatal(.protocolViolation, "unexpected message type \(FrontendType.describe(type)) from client",
+              detail: "Spillway closes a connection whose client breaks the PostgreSQL protocol.")
+    }
 
     /// Sends a FATAL ErrorResponse and closes the connection.
     func fatal(_ code: SQLState, _ message: String, detail: String? = nil, hint: String? = nil) {

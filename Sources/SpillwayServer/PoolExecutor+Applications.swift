@@ -36,6 +36,26 @@ extension PoolExecutor {
             state.applications.left(application)
         }
         state.leakSuspects[client] = nil
+        if let counted = state.countedClients.removeValue(forKey: client) {
+            state.clientCounts.left(database: counted.database, user: counted.user)
+        }
+    }
+
+    /// Admits a logged-in client of `database` as `user` under max_db_client_connections and
+    /// max_user_client_connections (the `[databases]` and `[users]` values when above 0, else the global ones),
+    /// or says why not (53300).
+    func admitCounted(_ client: ClientID, database: DatabaseConfig, user: String) -> ClientCounts.Refusal? {
+        let runtime = config
+        let databaseLimit = database.maxDBClientConnections.flatMap { $0 > 0 ? $0 : nil }
+            ?? runtime.settings.maxDBClientConnections
+        let userLimit = runtime.config.users[user]?.maxUserClientConnections.flatMap { $0 > 0 ? $0 : nil }
+            ?? runtime.settings.maxUserClientConnections
+        return state.withLockedValue { state in
+            let refusal = state.clientCounts.admit(
+                database: database.name, user: user, databaseLimit: databaseLimit, userLimit: userLimit)
+            if refusal == nil { state.countedClients[client] = (database.name, user) }
+            return refusal
+        }
     }
 
     /// Once a second: clients idle in a transaction past leak_warn_after become suspects (one warning each),

@@ -70,6 +70,9 @@ final class PoolExecutor: @unchecked Sendable {
         /// Client connections per application, and admission.
         var applications = ApplicationBook()
         var clientApplications: [ClientID: String] = [:]
+        /// Client connections per database and user (max_db_client_connections, max_user_client_connections).
+        var clientCounts = ClientCounts()
+        var countedClients: [ClientID: (database: String, user: String)] = [:]
         /// Clients idle in a transaction past leak_warn_after, and applications that pile up connections.
         var leakSuspects: [ClientID: LeakSuspect] = [:]
         var growth = GrowthWatch()

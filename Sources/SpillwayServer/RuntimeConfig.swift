@@ -47,6 +47,7 @@ final class RuntimeConfig: Sendable {
             reservePoolSize: breakGlass ? 0 : config.reservePoolSize(database: database),
             reserveTimeout: settings.reservePoolTimeout > 0 ? .seconds(settings.reservePoolTimeout) : nil,
             maxIdleTransactionServers: settings.maxIdleTransactionServers,
+            reclaimAfter: .milliseconds(Int64(settings.idleTransactionReclaimAfter * 1000)),
             applications: applicationPolicies)
     }
 

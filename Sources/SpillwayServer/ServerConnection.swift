@@ -91,8 +91,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_keepalive), value: 1)
+            // TCP_NODELAY is set by ClientBootstrap (at IPPROTO_TCP); keepalive and the rest by TCPOptions.
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(self) }
             }
@@ -109,7 +108,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                     return
                 }
                 self.channel = channel
-                TCPOptions.apply(to: channel, settings: self.executor.config.settings)
+                TCPOptions.apply(to: channel, settings: self.executor.config.settings, logger: self.logger)
                 self.phase = .login(ServerLogin(
                     user: self.target.user, credentials: credentials, randomBytes: SecureRandom.bytes(18)))
                 var buffer = channel.allocator.buffer(capacity: 128)

@@ -66,15 +66,15 @@ public final class Spillway: Sendable {
         let leaving = NIOLockedValueBox(false)
 
         let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.backlog, value: Int32(settings.listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY: ServerBootstrap sets it on accepted TCP sockets at IPPROTO_TCP. (`.socketOption
+            // (.tcp_nodelay)` would be SOL_SOCKET option 1, SO_DEBUG: EACCES for anyone but root.)
             // Idle clients are most clients: start each with a small receive buffer that grows with traffic.
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536))
-            .childChannelOption(.socketOption(.so_keepalive), value: settings.tcpKeepalive ? 1 : 0)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    TCPOptions.apply(to: channel, settings: executor.config.settings)
+                    TCPOptions.apply(to: channel, settings: executor.config.settings, logger: logger)
                     let client = ClientConnection(executor: executor, loop: channel.eventLoop, logger: logger)
                     try channel.pipeline.syncOperations.addHandler(client)
                 }
@@ -99,7 +99,10 @@ public final class Spillway: Sendable {
                 let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
                 channels.append(channel)
                 unixPath = path
-                logger.info("listening", metadata: ["unix": "\(path)"])
+                try UnixSocketAccess.apply(path: path, settings: settings)
+                logger.info("listening", metadata: [
+                    "unix": "\(path)", "mode": "0\(String(settings.unixSocketMode, radix: 8))",
+                ])
             }
             var metricsPort: Int?
             if let metrics {

@@ -1,28 +1,78 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SpillwayCore
 
-/// TCP keepalive timing and TCP_USER_TIMEOUT on a connected socket, from tcp_keepidle, tcp_keepintvl,
-/// tcp_keepcnt and tcp_user_timeout: a peer that vanished (a crashed host, a dropped NAT entry) is noticed
-/// within a minute or two instead of the kernel's two hours. Unix sockets are left alone; a value of 0 keeps
-/// the system's default. Failures are ignored: the options tune detection, they are not needed to work.
+/// The socket options Spillway sets on a connected client or server socket, each at its own level:
+/// SO_KEEPALIVE, SO_SNDBUF/SO_RCVBUF (`tcp_socket_buffer`) at SOL_SOCKET; TCP_KEEPIDLE, TCP_KEEPINTVL,
+/// TCP_KEEPCNT and TCP_USER_TIMEOUT at IPPROTO_TCP. TCP_NODELAY is set by NIO's bootstraps (at IPPROTO_TCP).
+///
+/// A peer that vanished (a crashed host, a dropped NAT entry) is noticed within a minute or two instead of the
+/// kernel's two hours. Unix sockets get only the buffer sizes; a value of 0 keeps the system's default.
+/// An option that fails never closes the connection: it tunes, it is not needed to work. Each failing option
+/// is logged once per process with its name and errno, so an operator learns of it without a flood.
 enum TCPOptions {
-    static func apply(to channel: Channel, settings: Settings) {
-        guard settings.tcpKeepalive, let options = channel.syncOptions else { return }
+    static func apply(to channel: Channel, settings: Settings, logger: Logger) {
+        guard let options = channel.syncOptions else { return }
+        let isTCP: Bool
         switch channel.localAddress {
-        case .v4?, .v6?: break
-        default: return
+        case .v4?, .v6?: isTCP = true
+        default: isTCP = false
         }
-        let tcp = NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP))
-        let values: [(CInt, Int)] = [
-            (CInt(TCP_KEEPIDLE), settings.tcpKeepidle), (CInt(TCP_KEEPINTVL), settings.tcpKeepintvl),
-            (CInt(TCP_KEEPCNT), settings.tcpKeepcnt), (CInt(TCP_USER_TIMEOUT), settings.tcpUserTimeout),
-        ]
-        for (name, value) in values where value > 0 {
-            let option = ChannelOptions.Types.SocketOption(level: tcp, name: NIOBSDSocket.Option(rawValue: name))
-            try? options.setOption(option, value: SocketOptionValue(value))
+        var values: [Option] = []
+        if settings.tcpSocketBuffer > 0 {
+            values.append(Option(name: "SO_SNDBUF", level: SOL_SOCKET, option: SO_SNDBUF, value: settings.tcpSocketBuffer))
+            values.append(Option(name: "SO_RCVBUF", level: SOL_SOCKET, option: SO_RCVBUF, value: settings.tcpSocketBuffer))
         }
+        if isTCP {
+            values.append(
+                Option(name: "SO_KEEPALIVE", level: SOL_SOCKET, option: SO_KEEPALIVE, value: settings.tcpKeepalive ? 1 : 0))
+            if settings.tcpKeepalive {
+                let tcp = CInt(IPPROTO_TCP)
+                values += [
+                    Option(name: "TCP_KEEPIDLE", level: tcp, option: CInt(TCP_KEEPIDLE), value: settings.tcpKeepidle),
+                    Option(name: "TCP_KEEPINTVL", level: tcp, option: CInt(TCP_KEEPINTVL), value: settings.tcpKeepintvl),
+                    Option(name: "TCP_KEEPCNT", level: tcp, option: CInt(TCP_KEEPCNT), value: settings.tcpKeepcnt),
+                ].filter { $0.value > 0 }
+            }
+            if settings.tcpUserTimeout > 0 {
+                values.append(Option(
+                    name: "TCP_USER_TIMEOUT", level: CInt(IPPROTO_TCP), option: CInt(TCP_USER_TIMEOUT),
+                    value: settings.tcpUserTimeout))
+            }
+        }
+        for value in values {
+            let option = ChannelOptions.Types.SocketOption(
+                level: NIOBSDSocket.OptionLevel(rawValue: value.level), name: NIOBSDSocket.Option(rawValue: value.option))
+            do {
+                try options.setOption(option, value: SocketOptionValue(value.value))
+            } catch {
+                reportOnce(value, error: error, logger: logger)
+            }
+        }
+    }
+
+    /// One option to set: its C name (for the log), level, number and value.
+    struct Option {
+        var name: String
+        var level: CInt
+        var option: CInt
+        var value: Int
+    }
+
+    /// Option names already reported as failing: each is logged once per process.
+    private static let reported = NIOLockedValueBox<Set<String>>([])
+
+    private static func reportOnce(_ option: Option, error: any Error, logger: Logger) {
+        let errno = (error as? IOError)?.errnoCode
+        let first = reported.withLockedValue { $0.insert(option.name).inserted }
+        guard first else { return }
+        logger.warning("socket option failed; the connection goes on without it (logged once)", metadata: [
+            "option": "\(option.name)", "value": "\(option.value)",
+            "errno": "\(errno.map { "\($0) (\(String(cString: strerror($0))))" } ?? "\(error)")",
+        ])
     }
 }

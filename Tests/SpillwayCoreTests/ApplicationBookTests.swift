@@ -68,9 +68,19 @@ import Testing
     @Test func crowdedStartsPastEightyPercent() {
         var book = ApplicationBook()
         var total = 0
-        admit(7, of: "nightly", into: &book, from: &total, limit: 10)
+        admit(1, of: "web", into: &book, from: &total, limit: 10)
+        admit(6, of: "nightly", into: &book, from: &total, limit: 10)
         #expect(book.admit("nightly", total: 8, limit: 10, applicationLimit: nil) == nil)
         #expect(book.admit("nightly", total: 9, limit: 10, applicationLimit: nil) != nil)
+    }
+
+    /// A single application is never "crowding out" anyone: it gets the whole max_client_conn.
+    @Test func singleApplicationGetsAllOfMaxClientConn() {
+        var book = ApplicationBook()
+        for total in 1...25 {
+            #expect(book.admit("api", total: total, limit: 25, applicationLimit: nil) == nil, "client \(total)")
+        }
+        #expect(book.clients == ["api": 25])
     }
 
     /// Applications tied for the most connections are all refused; one with fewer gets in.

@@ -128,23 +128,38 @@ import Testing
         #expect(config.databases["my db"]?.dbname == "mine")
     }
 
-    /// Connection-string keys are case-insensitive; PgBouncer-only keys are kept in `passthrough`.
-    @Test func connectionStringKeysAndPassthrough() throws {
+    /// Connection-string keys are case-insensitive; the client-connection limits and `reserve_pool_size` are read.
+    @Test func connectionStringKeysAndClientLimits() throws {
         let config = try Config.parse(
             """
             [databases]
-            orders = HOST=x Pool_Mode=transaction auth_user=lookup auth_dbname=postgres load_balance_hosts=disable
+            orders = HOST=x Pool_Mode=transaction max_db_client_connections=7 reserve_pool_size=2
             [users]
-            nightly = client_idle_timeout=30 max_user_client_connections=3
+            nightly = max_user_client_connections=3
             """, file: "spillway.ini")
         #expect(
             config.databases["orders"]
                 == DatabaseConfig(
-                    name: "orders", host: "x", poolMode: .transaction, authUser: "lookup",
-                    passthrough: ["auth_dbname": "postgres", "load_balance_hosts": "disable"]))
-        #expect(
-            config.users["nightly"]
-                == UserConfig(
-                    name: "nightly", passthrough: ["client_idle_timeout": "30", "max_user_client_connections": "3"]))
+                    name: "orders", host: "x", reservePool: 2, poolMode: .transaction, maxDBClientConnections: 7))
+        #expect(config.users["nightly"] == UserConfig(name: "nightly", maxUserClientConnections: 3))
+    }
+
+    /// A PgBouncer-only key Spillway does not implement is refused with file, line and key, in both sections.
+    @Test(arguments: [
+        ("[databases]\norders = host=x auth_user=lookup", "orders", "auth_user"),
+        ("[databases]\norders = host=x load_balance_hosts=disable", "orders", "load_balance_hosts"),
+        ("[users]\nnightly = client_idle_timeout=30", "nightly", "client_idle_timeout"),
+    ])
+    func unsupportedConnectionStringKeysAreRefused(text: String, key: String, parameter: String) {
+        do {
+            _ = try Config.parse(text, file: "spillway.ini")
+            Issue.record("\(parameter) was accepted")
+        } catch {
+            #expect(error.diagnostic.file == "spillway.ini")
+            #expect(error.diagnostic.line == 2)
+            #expect(error.diagnostic.key == key)
+            #expect(error.diagnostic.message.contains("\(parameter) = "), "\(error.diagnostic.message)")
+            #expect(error.diagnostic.message.contains("not supported yet"), "\(error.diagnostic.message)")
+        }
     }
 }

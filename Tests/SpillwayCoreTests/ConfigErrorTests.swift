@@ -5,8 +5,8 @@ import Testing
 @Suite struct ConfigErrorTests {
     static let databaseKeys =
         "host, port, dbname, user, password, pool_size, min_pool_size, reserve_pool, pool_mode, "
-        + "max_db_connections, connect_query, application_name, client_encoding, datestyle, timezone, auth_user, "
-        + "auth_dbname, auth_query, max_db_client_connections, reserve_pool_size, server_lifetime, "
+        + "max_db_connections, connect_query, application_name, client_encoding, datestyle, timezone, "
+        + "max_db_client_connections, reserve_pool_size, auth_user, auth_dbname, auth_query, server_lifetime, "
         + "load_balance_hosts, target_session_attrs"
     static let userKeys =
         "pool_mode, pool_size, max_user_connections, max_user_client_connections, client_idle_timeout, "

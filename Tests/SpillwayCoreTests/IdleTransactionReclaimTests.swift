@@ -35,11 +35,12 @@ private func idle(_ table: [UInt64: Duration]) -> (ClientID) -> Duration? {
 
     // MARK: max_idle_transaction_servers
 
-    /// max_idle_transaction_servers defaults to half the pool size, rounded down; an explicit value wins.
+    /// max_idle_transaction_servers defaults to half the pool size, rounded down but at least 1; an explicit
+    /// value wins.
     @Test func capDefaultsToHalfThePoolSize() {
         #expect(PoolStateMachine.Limits(poolSize: 4).maxIdleTransactionServers == 2)
         #expect(PoolStateMachine.Limits(poolSize: 5).maxIdleTransactionServers == 2)
-        #expect(PoolStateMachine.Limits(poolSize: 1).maxIdleTransactionServers == 0)
+        #expect(PoolStateMachine.Limits(poolSize: 1).maxIdleTransactionServers == 1)
         #expect(PoolStateMachine.Limits(poolSize: 4, maxIdleTransactionServers: 3).maxIdleTransactionServers == 3)
     }
 

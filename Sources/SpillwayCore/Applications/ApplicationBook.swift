@@ -39,7 +39,10 @@ public struct ApplicationBook: Sendable, Equatable {
         if let applicationLimit, holding >= applicationLimit {
             return .applicationLimit(application: application, limit: applicationLimit)
         }
+        // Near exhaustion the application holding the most is refused first, so that others still get in;
+        // with no other application present there is nobody to protect and max_client_conn is the only limit.
         if Double(total) > Double(limit) * Self.crowdedShare, holding > 0,
+           clients.keys.contains(where: { $0 != application }),
            let top = clients.values.max(), holding >= top
         {
             return .crowded(application: application, holding: holding, total: total, limit: limit)

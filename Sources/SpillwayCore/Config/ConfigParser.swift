@@ -67,11 +67,38 @@ struct ConfigParser {
             warn(line, key: key, "unknown setting '\(key)' ignored")
             return
         }
+        let text = INIReader.unquote(value)
         do {
-            try definition.apply(INIReader.unquote(value), to: &config.settings)
+            try definition.apply(text, to: &config.settings)
         } catch {
             throw ConfigError(file: line.file, line: line.number, key: definition.name, message: error.message)
         }
+        switch definition.support {
+        case .implemented:
+            break
+        case .refusedUnlessDefault:
+            guard definition.isHarmless(text) else {
+                throw ConfigError(
+                    file: line.file, line: line.number, key: definition.name,
+                    message: Self.refusal(definition.name, text, default: definition.defaultText))
+            }
+        case .ignoredWithWarning:
+            warn(line, key: definition.name, "\(definition.name) has no effect in spillway; ignored (\(definition.doc))")
+        }
+    }
+
+    /// Why a value of a setting Spillway does not implement stops the load, and what to do instead.
+    static func refusal(_ name: String, _ value: String, default defaultText: String) -> String {
+        let reason: String
+        if name.contains("tls") {
+            reason = "spillway does not speak TLS yet, and refuses to start rather than ignore a TLS setting"
+        } else if name.hasPrefix("auth_") {
+            reason = "spillway cannot authenticate that way yet, and refuses to start rather than ignore it"
+        } else {
+            reason = "spillway does not implement it yet, and refuses to start rather than ignore it"
+        }
+        let instead = defaultText.isEmpty ? "remove the line" : "remove the line or set PgBouncer's default '\(defaultText)'"
+        return "\(name) = '\(value)' is not supported yet: \(reason); \(instead)"
     }
 
     private mutating func database(_ alias: String, _ value: String, _ line: INIReader.Line) throws(ConfigError) {
@@ -134,6 +161,9 @@ struct ConfigParser {
                 try parameter.apply(pair.value, to: &target)
             } catch {
                 throw fail(error.message)
+            }
+            if parameter.support == .refusedUnlessDefault, !parameter.isHarmless(pair.value) {
+                throw fail(Self.refusal(pair.key, pair.value, default: parameter.defaultText))
             }
         }
     }

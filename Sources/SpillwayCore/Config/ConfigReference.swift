@@ -9,14 +9,21 @@ public enum ConfigReference {
     /// The generated Markdown between (not including) the markers.
     public static func markdown() -> String {
         let active = SettingsTable.all.filter(\.hasEffect)
-        let accepted = SettingsTable.all.filter { !$0.hasEffect }
+        let refused = SettingsTable.all.filter { $0.support == .refusedUnlessDefault }
+        let warned = SettingsTable.all.filter { $0.support == .ignoredWithWarning }
         var out = "\n\n### `[pgbouncer]` settings\n\n"
-        out += "Also accepted as `[spillway]`. Names are case-insensitive.\n\n"
+        out += "Also accepted as `[spillway]`. Names are case-insensitive. Every setting here is implemented.\n\n"
         out += settingsTable(active)
-        out += "\n### Accepted for PgBouncer compatibility, no effect yet\n\n"
-        out += "These are stored as written (see `Settings.passthrough`) so an existing pgbouncer.ini starts; "
-        out += "their values are not checked. Defaults are PgBouncer's.\n\n"
-        out += settingsTable(accepted)
+        out += "\n### PgBouncer settings refused unless at PgBouncer's default\n\n"
+        out += "Spillway does not implement these yet. So that no file asks for something it does not get (TLS, "
+        out += "another way to authenticate), any other value stops startup and reload with the file, line and "
+        out += "key (exit 2). The default shown is PgBouncer's and loads; the description names any other value "
+        out += "that loads because Spillway already behaves so.\n\n"
+        out += settingsTable(refused)
+        out += "\n### PgBouncer settings accepted with a warning\n\n"
+        out += "These tune PgBouncer's own internals and mean nothing to Spillway: a line that sets one loads, "
+        out += "with a warning naming file and line.\n\n"
+        out += settingsTable(warned)
         out += "\n### `[databases]` parameters\n\n"
         out += "`alias = key=value key='quoted value' …`; the alias `*` matches any database not listed.\n\n"
         out += parameterTable(DatabaseConfig.parameters)
@@ -34,8 +41,7 @@ public enum ConfigReference {
         var out = "| Setting | Type | Default | Reloadable | Description |\n"
         out += "| --- | --- | --- | --- | --- |\n"
         for row in rows {
-            let type = row.hasEffect ? row.kind.description : "accepted, no effect yet"
-            out += "| `\(row.name)` | \(cell(type)) | \(code(row.defaultText)) | \(row.reloadable ? "yes" : "no") "
+            out += "| `\(row.name)` | \(cell(type(row))) | \(code(row.defaultText)) | \(row.reloadable ? "yes" : "no") "
             out += "| \(cell(row.doc)) |\n"
         }
         return out
@@ -45,10 +51,18 @@ public enum ConfigReference {
         var out = "| Parameter | Type | Default | Description |\n"
         out += "| --- | --- | --- | --- |\n"
         for row in rows {
-            let type = row.hasEffect ? row.kind.description : "accepted, no effect yet"
-            out += "| `\(row.name)` | \(cell(type)) | \(code(row.defaultText)) | \(cell(row.doc)) |\n"
+            out += "| `\(row.name)` | \(cell(type(row))) | \(code(row.defaultText)) | \(cell(row.doc)) |\n"
         }
         return out
+    }
+
+    /// The type column: the kind for an implemented row, else what happens to a value.
+    private static func type<Target>(_ row: ParameterDefinition<Target>) -> String {
+        switch row.support {
+        case .implemented: row.kind.description
+        case .refusedUnlessDefault: "refused unless default"
+        case .ignoredWithWarning: "ignored, with a warning"
+        }
     }
 
     /// A default as inline code, or *unset*.

@@ -38,9 +38,9 @@ public struct DatabaseConfig: Sendable, Equatable {
     public var datestyle: String?
     /// `timezone`: startup parameter sent to the server.
     public var timezone: String?
-    /// `auth_user`: user whose credentials look up passwords with `auth_query` (parsed; not used yet).
-    public var authUser: String?
-    /// PgBouncer keys accepted with no effect yet (`auth_query`, `load_balance_hosts` …), as written.
+    /// `max_db_client_connections`: client connections to this database; nil or 0 falls back to the global.
+    public var maxDBClientConnections: Int?
+    /// PgBouncer keys Spillway does not implement (`auth_query`, `load_balance_hosts` …): any value is refused.
     public var passthrough: [String: String]
 
     public init(
@@ -60,7 +60,7 @@ public struct DatabaseConfig: Sendable, Equatable {
         clientEncoding: String? = nil,
         datestyle: String? = nil,
         timezone: String? = nil,
-        authUser: String? = nil,
+        maxDBClientConnections: Int? = nil,
         passthrough: [String: String] = [:]
     ) {
         self.name = name
@@ -79,7 +79,7 @@ public struct DatabaseConfig: Sendable, Equatable {
         self.clientEncoding = clientEncoding
         self.datestyle = datestyle
         self.timezone = timezone
-        self.authUser = authUser
+        self.maxDBClientConnections = maxDBClientConnections
         self.passthrough = passthrough
     }
 
@@ -114,13 +114,15 @@ extension DatabaseConfig {
         .string("client_encoding", \.clientEncoding, "`client_encoding` sent to the server."),
         .string("datestyle", \.datestyle, "`DateStyle` sent to the server."),
         .string("timezone", \.timezone, "`TimeZone` sent to the server."),
-        .string("auth_user", \.authUser, "User whose credentials run `auth_query` (parsed; not used yet)."),
-        .passthrough("auth_dbname", \.passthrough, "Database in which `auth_query` runs."),
-        .passthrough("auth_query", \.passthrough, "Query that looks up a user's password for this database."),
-        .passthrough("max_db_client_connections", \.passthrough, "Client connections allowed to this database."),
-        .passthrough("reserve_pool_size", \.passthrough, "Newer PgBouncer spelling of `reserve_pool`."),
-        .passthrough("server_lifetime", \.passthrough, "Overrides `server_lifetime` for this database."),
-        .passthrough("load_balance_hosts", \.passthrough, "How to pick among several hosts."),
-        .passthrough("target_session_attrs", \.passthrough, "Which kind of server (primary, standby) to accept."),
+        .integer(
+            "max_db_client_connections", \.maxDBClientConnections, 0...1_000_000,
+            "Overrides `max_db_client_connections` for this database when above 0."),
+        .integer("reserve_pool_size", \.reservePool, 0...10_000, "Newer PgBouncer spelling of `reserve_pool`."),
+        .unsupported("auth_user", \.passthrough, "User whose credentials run `auth_query` for this database."),
+        .unsupported("auth_dbname", \.passthrough, "Database in which `auth_query` runs."),
+        .unsupported("auth_query", \.passthrough, "Query that looks up a user's password for this database."),
+        .unsupported("server_lifetime", \.passthrough, "Overrides `server_lifetime` for this database."),
+        .unsupported("load_balance_hosts", \.passthrough, "How to pick among several hosts."),
+        .unsupported("target_session_attrs", \.passthrough, "Which kind of server (primary, standby) to accept."),
     ]
 }

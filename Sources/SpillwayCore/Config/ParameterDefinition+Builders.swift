@@ -12,7 +12,7 @@ extension ParameterDefinition {
         format: @escaping @Sendable (Value) -> String?
     ) -> Self {
         Self(
-            name: name, kind: kind, unsetText: unsetText, reloadable: reloadable, hasEffect: true, doc: doc,
+            name: name, kind: kind, unsetText: unsetText, reloadable: reloadable, doc: doc,
             store: { (text: String, target: inout Target) throws(InvalidSettingValue) in
                 target[keyPath: keyPath] = try parse(text)
             },
@@ -132,14 +132,32 @@ extension ParameterDefinition {
             format: { $0?.rawValue })
     }
 
-    /// A PgBouncer setting accepted with no effect yet: stored as written under `name` in `passthrough`.
-    /// `default` is PgBouncer's default, shown while the file does not set it.
-    static func passthrough(
+    /// A PgBouncer setting Spillway does not implement: refused unless it holds `default` (PgBouncer's) or one
+    /// of `alsoAccepted`; stored as written under `name` in `passthrough`.
+    static func unsupported(
+        _ name: String, _ keyPath: WritableKeyPath<Target, [String: String]> & Sendable,
+        default defaultText: String = "", alsoAccepted: [String] = [], reloadable: Bool = true, _ doc: String
+    ) -> Self {
+        passthrough(
+            name, keyPath, support: .refusedUnlessDefault, default: defaultText, alsoAccepted: alsoAccepted,
+            reloadable: reloadable, doc)
+    }
+
+    /// A PgBouncer setting that tunes PgBouncer's own internals: accepted with a warning, no effect.
+    static func ignored(
         _ name: String, _ keyPath: WritableKeyPath<Target, [String: String]> & Sendable,
         default defaultText: String = "", reloadable: Bool = true, _ doc: String
     ) -> Self {
+        passthrough(name, keyPath, support: .ignoredWithWarning, default: defaultText, reloadable: reloadable, doc)
+    }
+
+    private static func passthrough(
+        _ name: String, _ keyPath: WritableKeyPath<Target, [String: String]> & Sendable, support: ParameterSupport,
+        default defaultText: String, alsoAccepted: [String] = [], reloadable: Bool, _ doc: String
+    ) -> Self {
         Self(
-            name: name, kind: .text, unsetText: defaultText, reloadable: reloadable, hasEffect: false, doc: doc,
+            name: name, kind: .text, unsetText: defaultText, reloadable: reloadable, support: support,
+            alsoAccepted: alsoAccepted, doc: doc,
             store: { text, target in target[keyPath: keyPath][name] = text },
             render: { $0[keyPath: keyPath][name] })
     }

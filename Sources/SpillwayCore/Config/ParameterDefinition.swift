@@ -13,8 +13,11 @@ public struct ParameterDefinition<Target>: Sendable {
     public let defaultText: String
     /// Whether a reload (SIGHUP, `RELOAD`) may change it; false means only a restart does.
     public let reloadable: Bool
-    /// False for PgBouncer settings accepted and stored as text with no effect yet.
-    public let hasEffect: Bool
+    /// Whether Spillway acts on it, refuses it, or accepts it with a warning.
+    public let support: ParameterSupport
+    /// Values besides the default that a refused row still accepts, because Spillway already behaves so
+    /// (`max_prepared_statements = 0`), lowercase.
+    public let alsoAccepted: [String]
     /// One sentence for docs and `SHOW CONFIG`.
     public let doc: String
 
@@ -30,7 +33,8 @@ public struct ParameterDefinition<Target>: Sendable {
         kind: ParameterKind,
         unsetText: String,
         reloadable: Bool,
-        hasEffect: Bool,
+        support: ParameterSupport = .implemented,
+        alsoAccepted: [String] = [],
         doc: String,
         store: @escaping @Sendable (String, inout Target) throws(InvalidSettingValue) -> Void,
         render: @escaping @Sendable (Target) -> String?
@@ -40,7 +44,8 @@ public struct ParameterDefinition<Target>: Sendable {
         self.defaultText = unsetText
         self.unsetText = unsetText
         self.reloadable = reloadable
-        self.hasEffect = hasEffect
+        self.support = support
+        self.alsoAccepted = alsoAccepted
         self.doc = doc
         self.store = store
         self.render = render
@@ -52,7 +57,8 @@ public struct ParameterDefinition<Target>: Sendable {
         self.defaultText = defaultText
         self.unsetText = other.unsetText
         self.reloadable = other.reloadable
-        self.hasEffect = other.hasEffect
+        self.support = other.support
+        self.alsoAccepted = other.alsoAccepted
         self.doc = other.doc
         self.store = other.store
         self.render = other.render
@@ -61,6 +67,25 @@ public struct ParameterDefinition<Target>: Sendable {
     /// Parses `text` (already unquoted) and stores the value; throws naming the setting and what it allows.
     public func apply(_ text: String, to target: inout Target) throws(InvalidSettingValue) {
         try store(text, &target)
+    }
+
+    /// True when Spillway acts on the value.
+    public var hasEffect: Bool { support == .implemented }
+
+    /// For a refused row: whether `text` asks for nothing Spillway does not do (PgBouncer's default, or a
+    /// value in `alsoAccepted`). Numbers and booleans compare by value: `0`, `off` and `false` are one.
+    public func isHarmless(_ text: String) -> Bool {
+        func normal(_ value: String) -> String {
+            var word = ConfigValue.trimmed(value).lowercased()
+            switch word {
+            case "no", "off", "false": word = "0"
+            case "yes", "on", "true": word = "1"
+            default: break
+            }
+            return Double(word).map { String($0) } ?? word
+        }
+        let value = normal(text)
+        return value == normal(defaultText) || alsoAccepted.map(normal).contains(value)
     }
 
     /// The value held by `target` as INI text (`5`, `0.5`, `1`, `session`, `a,b`), or the unset text.
@@ -72,6 +97,17 @@ public struct ParameterDefinition<Target>: Sendable {
     func withDefault(from defaults: Target) -> Self {
         Self(self, defaultText: currentText(defaults))
     }
+}
+
+/// What Spillway does with a parameter it reads.
+public enum ParameterSupport: Sendable, Equatable {
+    /// Implemented: the value has its documented effect.
+    case implemented
+    /// Not implemented: any value other than PgBouncer's default stops startup and reload (file, line, key,
+    /// "not supported yet"), so a file never asks for something (TLS, another auth method) it does not get.
+    case refusedUnlessDefault
+    /// Tunes PgBouncer's internals and means nothing to Spillway: accepted, with one warning per load.
+    case ignoredWithWarning
 }
 
 /// A `[pgbouncer]` setting: one row of `SettingsTable`.

@@ -117,8 +117,39 @@ public struct Settings: Sendable, Equatable {
     public var soReuseport: Bool = false
     /// `tcp_keepalive`: enable TCP keepalive on client and server sockets.
     public var tcpKeepalive: Bool = true
-    /// PgBouncer settings accepted with no effect yet (`logfile`, `pidfile`, `server_tls_*` …), by INI name,
-    /// as written in the file, so an existing pgbouncer.ini starts. Only settings present in the file.
+    /// `idle_transaction_reclaim_after`: a holder idle in a transaction is reclaimed while others wait only
+    /// after this long.
+    public var idleTransactionReclaimAfter: Double = 2
+    /// `max_db_client_connections`: client connections per database; 0 is unlimited.
+    public var maxDBClientConnections: Int = 0
+    /// `max_user_client_connections`: client connections per user; 0 is unlimited.
+    public var maxUserClientConnections: Int = 0
+    /// `transaction_timeout`: clients in a transaction longer than this are disconnected; 0 is off.
+    public var transactionTimeout: Double = 0
+    /// `query_wait_notify`: a client waiting this long for a server is told so with a NOTICE; 0 is off.
+    public var queryWaitNotify: Double = 5
+    /// `tcp_socket_buffer`: SO_SNDBUF and SO_RCVBUF of every socket in bytes; 0 keeps the system's.
+    public var tcpSocketBuffer: Int = 0
+    /// `listen_backlog`: backlog of the listening sockets.
+    public var listenBacklog: Int = 1024
+    /// `user`: the OS user to switch to after binding, when started as root.
+    public var user: String? = nil
+    /// `logfile`: file the log is appended to, besides standard error; reopened on reload.
+    public var logfile: String? = nil
+    /// `pidfile`: file the process id is written to while running.
+    public var pidfile: String? = nil
+    /// `syslog`: also log to syslog.
+    public var syslog: Bool = false
+    /// `syslog_ident`: program name in syslog.
+    public var syslogIdent: String = "spillway"
+    /// `syslog_facility`: syslog facility.
+    public var syslogFacility: SyslogFacility = .daemon
+    /// `unix_socket_mode`: permission bits of the Unix socket.
+    public var unixSocketMode: Int = 0o777
+    /// `unix_socket_group`: group owning the Unix socket; nil keeps the process's.
+    public var unixSocketGroup: String? = nil
+    /// PgBouncer settings Spillway does not implement, by INI name, as written in the file: refused unless they
+    /// hold PgBouncer's default, or accepted with a warning when they only tune PgBouncer's internals.
     public var passthrough: [String: String] = [:]
 
     /// All defaults.

@@ -48,6 +48,11 @@ public enum SettingsTable {
         .seconds("client_login_timeout", \.clientLoginTimeout, "Disconnect clients that have not logged in by then."),
         .integer("default_pool_size", \.defaultPoolSize, 1...10_000, "Server connections per database/user pair."),
         .seconds(
+            "idle_transaction_reclaim_after", \.idleTransactionReclaimAfter,
+            "While other clients wait, a client idle inside a transaction at least this long may have its server "
+                + "reclaimed (25P03, ROLLBACK); a shorter pause is never punished. Below ~1 s healthy transactions "
+                + "that pause between statements get killed under contention; the drill keeps the API up at 2 s."),
+        .seconds(
             "idle_transaction_timeout", \.idleTransactionTimeout,
             "Disconnect clients idle inside a transaction longer than this (25P03); their server is rolled back "
                 + "and reused. 0 is off."),
@@ -60,11 +65,17 @@ public enum SettingsTable {
         .seconds(
             "leak_warn_after", \.leakWarnAfter,
             "A client idle inside a transaction this long is logged and listed as a suspected leak; 0 is off."),
+        .integer(
+            "listen_backlog", \.listenBacklog, 1...65_535, reloadable: false,
+            "Backlog of each listening socket (capped by the kernel's somaxconn)."),
         .list(
             "listen_addr", \.listenAddr, reloadable: false,
             "Addresses to listen on; `*` means all, empty means no TCP listener."),
         .integer(
             "listen_port", \.listenPort, 0...65_535, reloadable: false, "TCP port for clients; 0 picks a free one."),
+        .string(
+            "logfile", \.logfile, emptyIsUnset: true,
+            "File the log is appended to, besides standard error; reopened on SIGHUP and RELOAD for logrotate."),
         .boolean("log_connections", \.logConnections, "Log each client login."),
         .boolean("log_disconnections", \.logDisconnections, "Log each client disconnect with its reason."),
         .choice(
@@ -76,6 +87,9 @@ public enum SettingsTable {
         .integer(
             "max_db_connections", \.maxDBConnections, 0...100_000,
             "Server connections per database over all users; 0 is unlimited."),
+        .integer(
+            "max_db_client_connections", \.maxDBClientConnections, 0...1_000_000,
+            "Client connections per database; more get 53300. 0 is unlimited."),
         .integerOrAuto(
             "max_idle_transaction_servers", \.maxIdleTransactionServers, 0...10_000,
             "Servers of a pool that may sit idle inside a transaction while other clients wait; past it the "
@@ -83,6 +97,9 @@ public enum SettingsTable {
         .integer(
             "max_packet_size", \.maxPacketSize, 9...2_147_483_647,
             "Largest protocol message accepted from a client, in bytes."),
+        .integer(
+            "max_user_client_connections", \.maxUserClientConnections, 0...1_000_000,
+            "Client connections per user; more get 53300. 0 is unlimited."),
         .integer(
             "max_user_connections", \.maxUserConnections, 0...100_000,
             "Server connections per user over all databases; 0 is unlimited."),
@@ -92,9 +109,16 @@ public enum SettingsTable {
         .integer(
             "metrics_listen_port", \.metricsListenPort, 0...65_535, reloadable: false,
             "Port of the `/metrics` and `/healthz` listener; 0 picks a free one."),
+        .string(
+            "pidfile", \.pidfile, emptyIsUnset: true, reloadable: false,
+            "File the process id is written to after start and removed at exit; a live process holding it "
+                + "stops a second start."),
         .integer("min_pool_size", \.minPoolSize, 0...10_000, "Server connections kept open per pool even when idle."),
         .choice("pool_mode", \.poolMode, "When a server connection returns to the pool."),
         .seconds("query_timeout", \.queryTimeout, "Cancel queries running longer than this; 0 is off."),
+        .seconds(
+            "query_wait_notify", \.queryWaitNotify,
+            "A client waiting this long for a server gets a NOTICE saying so (once per wait); 0 is off."),
         .seconds(
             "query_wait_timeout", \.queryWaitTimeout,
             "How long a client may wait for a server connection before it gets an error; 0 waits forever."),
@@ -132,23 +156,52 @@ public enum SettingsTable {
             "stats_period", \.statsPeriod, 1...86_400,
             "Seconds over which `SHOW STATS_AVERAGES` and the `log_stats` line average."),
         .list("stats_users", \.statsUsers, "Users allowed read-only admin console commands (`SHOW …`)."),
+        .boolean("syslog", \.syslog, reloadable: false, "Also send the log to syslog."),
+        .choice("syslog_facility", \.syslogFacility, reloadable: false, "Syslog facility."),
+        .string("syslog_ident", \.syslogIdent, reloadable: false, "Program name of the syslog lines."),
         .boolean("tcp_keepalive", \.tcpKeepalive, "Enable TCP keepalive on client and server sockets."),
         .integer("tcp_keepcnt", \.tcpKeepcnt, 0...1_000, "TCP keepalive probes before the peer is declared gone."),
         .integer("tcp_keepidle", \.tcpKeepidle, 0...86_400, "Idle seconds before TCP keepalive probes start."),
         .integer("tcp_keepintvl", \.tcpKeepintvl, 0...86_400, "Seconds between TCP keepalive probes."),
         .integer(
+            "tcp_socket_buffer", \.tcpSocketBuffer, 0...(64 << 20),
+            "SO_SNDBUF and SO_RCVBUF of client and server sockets in bytes; 0 keeps the system's."),
+        .integer(
             "tcp_user_timeout", \.tcpUserTimeout, 0...86_400_000,
             "Milliseconds sent data may stay unacknowledged before the connection is dropped (TCP_USER_TIMEOUT)."),
         .integerOrAuto("threads", \.threads, 1...256, reloadable: false, "I/O threads; `auto` is one per CPU core. On a small machine shared with PostgreSQL, fewer threads cost less CPU per transaction (docs/BENCHMARKS.md)."),
+        .seconds(
+            "transaction_timeout", \.transactionTimeout,
+            "A client inside one transaction longer than this is disconnected (25P04) and its server closed; 0 is off."),
         .string(
             "unix_socket_dir", \.unixSocketDir, reloadable: false,
             "Folder of the Unix socket `.s.PGSQL.<port>`; empty disables it."),
+        .custom(
+            "unix_socket_group", \.unixSocketGroup, kind: .string, reloadable: false,
+            "Group the Unix socket belongs to; unset keeps the process's group.",
+            parse: { $0.isEmpty ? nil : $0 }, format: { $0 }),
+        .custom(
+            "unix_socket_mode", \.unixSocketMode, kind: .string, reloadable: false,
+            "Permission bits of the Unix socket, in octal.", parse: parseMode, format: { "0" + String($0, radix: 8) }),
+        .string(
+            "user", \.user, emptyIsUnset: true, reloadable: false,
+            "OS user to switch to after binding the listeners and opening the log and pid files. Spillway refuses "
+                + "to run as root without it."),
         .integer("verbose", \.verbose, 0...10, "Extra log detail; 0 is normal, higher is chattier."),
         .custom(
             "warn_pool_usage", \.warnPoolUsage, kind: .string,
             "Share of a pool's servers in use (0 to 1) above which a warning names the top applications.",
             parse: parseShare, format: { String($0) }),
     ]
+
+    /// Permission bits in octal (`0777`, `660`).
+    @Sendable static func parseMode(_ text: String) throws(InvalidSettingValue) -> Int {
+        let trimmed = ConfigValue.trimmed(text)
+        guard let value = Int(trimmed, radix: 8), value >= 0, value <= 0o777 else {
+            throw InvalidSettingValue("unix_socket_mode: expected octal permission bits like 0777, got '\(text)'")
+        }
+        return value
+    }
 
     /// A number from 0 to 1.
     @Sendable static func parseShare(_ text: String) throws(InvalidSettingValue) -> Double {

@@ -11,7 +11,9 @@ public struct UserConfig: Sendable, Equatable {
     public var poolSize: Int?
     /// `max_user_connections`: overrides the global `max_user_connections` for this user when above 0.
     public var maxUserConnections: Int?
-    /// PgBouncer keys accepted with no effect yet (`client_idle_timeout` …), as written.
+    /// `max_user_client_connections`: client connections of this user; nil or 0 falls back to the global.
+    public var maxUserClientConnections: Int?
+    /// PgBouncer keys Spillway does not implement (`client_idle_timeout` …): any value is refused.
     public var passthrough: [String: String]
 
     public init(
@@ -19,12 +21,14 @@ public struct UserConfig: Sendable, Equatable {
         poolMode: PoolMode? = nil,
         poolSize: Int? = nil,
         maxUserConnections: Int? = nil,
+        maxUserClientConnections: Int? = nil,
         passthrough: [String: String] = [:]
     ) {
         self.name = name
         self.poolMode = poolMode
         self.poolSize = poolSize
         self.maxUserConnections = maxUserConnections
+        self.maxUserClientConnections = maxUserClientConnections
         self.passthrough = passthrough
     }
 }
@@ -37,10 +41,12 @@ extension UserConfig {
         .integer(
             "max_user_connections", \.maxUserConnections, 0...100_000,
             "Overrides `max_user_connections` for this user when above 0."),
-        .passthrough("max_user_client_connections", \.passthrough, "Client connections allowed for this user."),
-        .passthrough("client_idle_timeout", \.passthrough, "Overrides `client_idle_timeout` for this user."),
-        .passthrough("query_timeout", \.passthrough, "Overrides `query_timeout` for this user."),
-        .passthrough("idle_transaction_timeout", \.passthrough, "Overrides `idle_transaction_timeout` for this user."),
-        .passthrough("reserve_pool_size", \.passthrough, "Reserve pool for this user."),
+        .integer(
+            "max_user_client_connections", \.maxUserClientConnections, 0...1_000_000,
+            "Overrides `max_user_client_connections` for this user when above 0."),
+        .unsupported("client_idle_timeout", \.passthrough, "Overrides `client_idle_timeout` for this user."),
+        .unsupported("query_timeout", \.passthrough, "Overrides `query_timeout` for this user."),
+        .unsupported("idle_transaction_timeout", \.passthrough, "Overrides `idle_transaction_timeout` for this user."),
+        .unsupported("reserve_pool_size", \.passthrough, "Reserve pool for this user."),
     ]
 }

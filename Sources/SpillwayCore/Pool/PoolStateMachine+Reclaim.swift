@@ -14,7 +14,7 @@ extension PoolStateMachine {
     }
 
     /// While clients wait, holders idle in a transaction beyond `maxIdleTransactionServers` are reclaimed,
-    /// longest idle first, as many as there are waiters. `idleFor`: how long a client has been idle inside its
+    /// longest idle first, as many as there are waiters, but only those idle for `reclaimAfter` or longer. `idleFor`: how long a client has been idle inside its
     /// transaction, nil when it is not. The chosen servers are marked until released or `reclaimAbandoned`.
     public mutating func reclaimIdleTransactions(idleFor: (ClientID) -> Duration?) -> [Reclaim] {
         guard runState == .running, !waiters.isEmpty else { return [] }
@@ -28,12 +28,14 @@ extension PoolStateMachine {
             }
             if let idle = idleFor(client) { holders.append(Reclaim(server: server.id, client: client, idleFor: idle)) }
         }
+        // Only holders idle past reclaimAfter may lose their server; the others still count as idle holders.
+        let eligible = holders.filter { $0.idleFor >= limits.reclaimAfter }
         // Holders already being reclaimed still count as idle until their server is back.
         let excess = holders.count + marked - limits.maxIdleTransactionServers
         // Marked servers already cover part of both the excess and the waiters.
         let wanted = min(excess, waiters.count) - marked
         guard wanted > 0 else { return [] }
-        let chosen = holders.sorted { $0.idleFor > $1.idleFor }.prefix(wanted)
+        let chosen = eligible.sorted { $0.idleFor > $1.idleFor }.prefix(wanted)
         for reclaim in chosen { servers[reclaim.server]?.reclaiming = true }
         return Array(chosen)
     }

@@ -63,19 +63,25 @@ public struct PoolStateMachine: Sendable {
         /// `reserveTimeout` (reserve_pool_size, reserve_pool_timeout).
         public var reservePoolSize: Int = 0
         public var reserveTimeout: Duration? = nil
-        /// Servers that may sit idle in a transaction while others wait (max_idle_transaction_servers).
+        /// Servers that may sit idle in a transaction while others wait (max_idle_transaction_servers); at
+        /// least 1, so that a pool of 1 never takes a server from a transaction that merely paused.
         public var maxIdleTransactionServers: Int
+        /// A holder idle inside a transaction for less than this is never reclaimed, however many wait
+        /// (idle_transaction_reclaim_after): a healthy transaction pauses for milliseconds, a leak for ever.
+        public var reclaimAfter: Duration
         /// Weights and caps of applications (the `[applications]` section); absent ones weigh 1, no cap.
         public var applications: [String: ApplicationPolicy] = [:]
         public init(
             poolSize: Int, minPoolSize: Int = 0, checkDelay: Duration? = nil, idleTimeout: Duration? = nil,
             lifetime: Duration? = nil, loginRetry: Duration = .zero, queryWaitTimeout: Duration? = nil,
             loopAffinityWindow: Duration = .milliseconds(2), reservePoolSize: Int = 0, reserveTimeout: Duration? = nil,
-            maxIdleTransactionServers: Int? = nil, applications: [String: ApplicationPolicy] = [:]
+            maxIdleTransactionServers: Int? = nil, reclaimAfter: Duration = .seconds(2),
+            applications: [String: ApplicationPolicy] = [:]
         ) {
+            self.reclaimAfter = reclaimAfter
             self.reservePoolSize = reservePoolSize
             self.reserveTimeout = reserveTimeout
-            self.maxIdleTransactionServers = maxIdleTransactionServers ?? poolSize / 2
+            self.maxIdleTransactionServers = maxIdleTransactionServers ?? max(1, poolSize / 2)
             self.applications = applications
             self.queryWaitTimeout = queryWaitTimeout
             self.loopAffinityWindow = loopAffinityWindow

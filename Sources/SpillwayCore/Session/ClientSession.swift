@@ -272,6 +272,31 @@ public enum FrontendType {
     public static let close = UInt8(ascii: "C")
     public static let copyDone = UInt8(ascii: "c")
     public static let copyFail = UInt8(ascii: "f")
+    public static let copyData = UInt8(ascii: "d")
+    public static let flush = UInt8(ascii: "H")
+
+    /// The message types a logged-in client may send: Query, the extended protocol (Parse, Bind, Describe,
+    /// Execute, Close, Sync, Flush), FunctionCall, COPY (CopyData, CopyDone, CopyFail) and Terminate. Anything
+    /// else (a PasswordMessage after login, a type PostgreSQL does not have) is a protocol violation: PostgreSQL
+    /// and PgBouncer answer 08P01 and close.
+    @inline(__always)
+    public static func isValidAfterLogin(_ type: UInt8) -> Bool {
+        validAfterLogin[Int(type)]
+    }
+
+    private static let validAfterLogin: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for type in [query, sync, functionCall, terminate, parse, bind, describe, execute, close, copyDone, copyFail,
+                     copyData, flush] {
+            table[Int(type)] = true
+        }
+        return table
+    }()
+
+    /// A message type for humans: `'Q'` for a printable byte, `0xFE` otherwise.
+    public static func describe(_ type: UInt8) -> String {
+        (0x21...0x7E).contains(type) ? "'\(Character(Unicode.Scalar(type)))'" : "0x" + String(type, radix: 16, uppercase: true)
+    }
 
     /// Query, Sync and FunctionCall are each answered by exactly one ReadyForQuery.
     @inline(__always)
