@@ -69,6 +69,8 @@ extension PoolExecutor {
             logger.warning("setting changed in the file takes effect only after a restart", metadata: ["key": "\(definition.name)"])
         }
         apply(next)
+        // logrotate moved the file away (or logfile changed): new lines go to the file now at that path.
+        reopenLog.withLockedValue { $0 }?(next.settings.logfile)
         for warning in next.config.warnings { logger.warning("\(warning.description)") }
         logger.info("configuration reloaded", metadata: ["file": "\(path)"])
         return .success(())

@@ -96,6 +96,8 @@ final class PoolExecutor: @unchecked Sendable {
     private let maxPacketSize: Int
     /// Set by `Spillway`: SHUTDOWN from the console drains and stops the whole process.
     let shutdownRequest = NIOLockedValueBox<(@Sendable (Bool) -> Void)?>(nil)
+    /// Set by `Spillway` when it logs to a `logfile`: reopens it (its path from the new configuration) on reload.
+    let reopenLog = NIOLockedValueBox<(@Sendable (String?) -> Void)?>(nil)
 
     /// Prometheus metrics, when metrics_listen_addr is set.
     let metrics: SpillwayMetrics?

@@ -49,7 +49,8 @@ public final class Spillway: Sendable {
 
     /// Starts listening with `config`, reading auth_file if set. Throws when a listener cannot bind or the
     /// auth_file cannot be read.
-    public static func start(config: Config, logger: Logger) async throws -> Spillway {
+    /// `logOutput`: where the log goes, reopened on every reload (SIGHUP, RELOAD) for logrotate.
+    public static func start(config: Config, logger: Logger, logOutput: LogOutput? = nil) async throws -> Spillway {
         var userList = UserList(passwords: [:])
         if let authFile = config.settings.authFile {
             userList = try UserList.load(path: authFile)
@@ -133,6 +134,17 @@ public final class Spillway: Sendable {
                 port: port, unixSocketPath: unixPath, metricsPort: metricsPort, leaving: leaving, group: group,
                 ownsGroup: true, channels: channels, executor: executor, maintenance: [maintenance, reclaim],
                 logger: logger)
+            if let logOutput {
+                executor.reopenLog.withLockedValue { reopen in
+                    reopen = { path in
+                        if case .failure(let failure) = logOutput.reopen(path: path) {
+                            logger.error("could not reopen the log file; logging to the old one", metadata: [
+                                "error": "\(failure)",
+                            ])
+                        }
+                    }
+                }
+            }
             executor.shutdownRequest.withLockedValue { request in
                 request = { [weak spillway] drain in
                     guard let spillway else { return }

@@ -30,10 +30,12 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let config: Config
+        let serviceUser: ServiceUser?
         do {
             config = try Config.load(path: self.config)
+            serviceUser = try ServiceUser.plan(configured: config.settings.user)
         } catch {
-            FileHandle.standardError.write(Data("spillway: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("spillway: \(self.config): \(error)\n".utf8))
             throw ExitCode(2)
         }
         let level: Logger.Level = switch max(verbose, config.settings.verbose) {
@@ -41,15 +43,16 @@ struct Run: AsyncParsableCommand {
         case 1: .debug
         default: .trace
         }
-        let format = config.settings.logFormat
-        LoggingSystem.bootstrap { label in
-            var handler: any LogHandler = switch format {
-            case .text: StreamLogHandler.standardError(label: label)
-            case .json: JSONLogHandler.standardError(label: label)
-            }
-            handler.logLevel = level
-            return handler
+        let output: LogOutput
+        do {
+            if let pidfile = config.settings.pidfile { try PidFile.check(pidfile) }
+            output = try LogOutput(settings: config.settings)
+        } catch {
+            FileHandle.standardError.write(Data("spillway: \(error)\n".utf8))
+            throw ExitCode(1)
         }
+        if let serviceUser { output.chown(uid: serviceUser.uid, gid: serviceUser.gid) }
+        LoggingSystem.bootstrap { label in output.handler(label: label, level: level) }
         let logger = Logger(label: "spillway")
         raiseOpenFileLimit(logger: logger, clients: config.settings.maxClientConn)
         for warning in config.warnings {
@@ -57,12 +60,31 @@ struct Run: AsyncParsableCommand {
         }
         let signals = await SignalService.trap()
         let spillway: Spillway
+        let pidFile: PidFile?
         do {
-            spillway = try await Spillway.start(config: config, logger: logger)
+            spillway = try await Spillway.start(config: config, logger: logger, logOutput: output)
         } catch {
             logger.critical("could not start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
+        do {
+            pidFile = try config.settings.pidfile.map { path in
+                try PidFile.write(path, owner: serviceUser.map { ($0.uid, $0.gid) })
+            }
+            if let serviceUser {
+                // The Unix socket was made by root: the service user must be able to remove it at exit.
+                if let socket = spillway.unixSocketPath { _ = chown(socket, serviceUser.uid, gid_t.max) }
+                try serviceUser.become()
+                logger.info("switched to the service user after binding", metadata: [
+                    "user": "\(serviceUser.name)", "uid": "\(serviceUser.uid)", "gid": "\(serviceUser.gid)",
+                ])
+            }
+        } catch {
+            logger.critical("could not start", metadata: ["error": "\(error)"])
+            await spillway.shutdown()
+            throw ExitCode(1)
+        }
+        defer { pidFile?.remove() }
         let stop = StopRequest()
         let group = GroupBox()
         let serviceGroup = ServiceGroup(configuration: .init(

@@ -125,7 +125,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     /// The current time as RFC 3339 UTC with milliseconds.
-    static func timestamp() -> String {
+    public static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return formatTimestamp(seconds: Int(now.tv_sec), milliseconds: Int(now.tv_nsec) / 1_000_000)
@@ -202,12 +202,12 @@ extension JSONLogHandler {
     }
 
     /// Writes whole lines to file descriptors under one process-wide lock.
-    enum LineWriter {
+    public enum LineWriter {
         private static let lock = NSLock()
 
         /// Writes all of `line`'s UTF-8 bytes to `fd`, retrying short writes and
         /// `EINTR`, while holding the lock so no other line interleaves.
-        static func writeLine(_ line: String, to fd: Int32) {
+        public static func writeLine(_ line: String, to fd: Int32) {
             let bytes = Array(line.utf8)
             lock.lock()
             defer { lock.unlock() }
