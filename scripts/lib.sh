@@ -75,3 +75,13 @@ ensure_swift() {
         export PATH="/opt/swift/usr/bin:$PATH"
     fi
 }
+
+# ensure_service_user NAME: the unprivileged OS user Spillway runs as in tests, the drill and bench/ (created as
+# a system user with no login shell when missing; needs root). Prints nothing; returns 0 when it exists.
+ensure_service_user() {
+    local name=$1
+    id -u "$name" >/dev/null 2>&1 && return 0
+    [[ $EUID -eq 0 ]] || die "the unprivileged user '$name' is missing and creating it needs root"
+    say "useradd --system $name"
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$name" >&2
+}

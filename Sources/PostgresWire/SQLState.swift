@@ -25,6 +25,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
 
     /// 00000: no error.
     public static let successfulCompletion = SQLState("00000")
+    /// 01000: a warning (the class of NoticeResponses that are not errors).
+    public static let warning = SQLState("01000")
 
     // MARK: Class 08 — Connection Exception
 
@@ -55,6 +57,8 @@ public struct SQLState: RawRepresentable, Hashable, Sendable, CustomStringConver
     public static let activeSQLTransaction = SQLState("25001")
     /// 25P03: the session sat idle in a transaction for too long.
     public static let idleInTransactionSessionTimeout = SQLState("25P03")
+    /// 25P04: the transaction ran longer than allowed (PostgreSQL 17's transaction_timeout).
+    public static let transactionTimeout = SQLState("25P04")
 
     // MARK: Class 28 — Invalid Authorization Specification
 

@@ -22,11 +22,13 @@ extension ClientConnection {
     func settled(_ status: TransactionStatus, at now: UInt64) {
         if status == .idle {
             transactionEnded()
+            disarmTransactionTimeout()
             lastStatement = nil
             publish(.idle(since: now))
             flushStatsIfDue()
-        } else if session.isIdleInTransaction {
-            publish(.idleInTransaction(since: now))
+        } else {
+            armTransactionTimeout()
+            if session.isIdleInTransaction { publish(.idleInTransaction(since: now)) }
         }
     }
 

@@ -82,6 +82,7 @@ extension ClientConnection {
         let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
         let now = Self.uptimeNanos()
         transactionEnded()
+        disarmTransactionTimeout()
         lastStatement = nil
         publish(.idle(since: now))
         executor.release(

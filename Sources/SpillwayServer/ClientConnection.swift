@@ -79,6 +79,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Bytes of `held`: bounded by pausing reads.
     var heldBytes = 0
     var loginTimer: Scheduled<Void>?
+    /// transaction_timeout: armed when ReadyForQuery says a transaction began, cancelled when it ends.
+    var transactionTimer: Scheduled<Void>?
+    /// query_wait_notify: armed while the client waits for a server.
+    var waitNoticeTimer: Scheduled<Void>?
     let connectedAt = ContinuousClock.now
     let connectedAtWall = time(nil)
     /// Wall-clock time the client last started a transaction (SHOW CLIENTS request_time).
@@ -201,6 +205,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         let previous = phase
         phase = .closed
         loginTimer?.cancel()
+        transactionTimer?.cancel()
+        waitNoticeTimer?.cancel()
         switch previous {
         case .fetchingParameters:
             if let pool { executor.cancelWait(id, key: pool) }
@@ -329,6 +335,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             publish(.busy(since: now))
             held.append(frame)
             heldBytes += frame.bytes.readableBytes
+            armWaitNotice()
             if let pool { waitForServer(pool) }
         case .hold:
             held.append(frame)
@@ -363,6 +370,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
                 return
             }
             session.serverAssigned(server.id)
+            disarmWaitNotice()
             let now = Self.uptimeNanos()
             let waited = traffic.assigned(at: now)
             waitTimer?.recordNanoseconds(Int64(clamping: waited))
@@ -411,6 +419,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         case .ready:
             guard case .waiting = session.state else { return }
             session.acquireFailed()
+            disarmWaitNotice()
             answerHeld(with: ErrorResponse(severity: .error, code: code, message: message, detail: detail))
         default:
             break
@@ -440,6 +449,11 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Asks the pool for a server.
     func waitForServer(_ key: PoolKey) {
         tag.standing = record.standing
+        tag.opensTransaction = held.first.map { frame in
+            guard frame.type == FrontendType.query else { return false }
+            var body = frame.body
+            return body.readBytes(length: min(body.readableBytes, 256)).map(TransactionStart.opens) ?? false
+        } ?? false
         executor.acquire(self, key: key, tag: tag, wanted: wantedParameters)
     }
 
@@ -470,6 +484,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         case .ready:
             guard case .waiting = session.state else { return }
             session.acquireFailed()
+            disarmWaitNotice()
             answerHeld(with: error)
         default:
             break

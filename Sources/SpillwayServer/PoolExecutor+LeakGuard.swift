@@ -19,9 +19,10 @@ extension PoolExecutor {
     /// cap (read lock-free first: the usual answer is "no", for nothing).
     func reclaimCandidates(_ key: PoolKey, in state: inout State) -> [PoolStateMachine.Reclaim] {
         guard let index = state.pools.index(forKey: key) else { return [] }
+        refreshStalled(index, in: &state)
         // Read in place: a copy of the entry would retain all its tables, on the path of every wait.
         let worthALook = state.read(index) { entry in
-            entry.gauges.idleInTransactionCount > entry.machine.limits.maxIdleTransactionServers
+            entry.gauges.idleInTransactionCount >= entry.machine.limits.maxIdleTransactionServers
                 && !entry.machine.waiters.isEmpty
         }
         guard worthALook else { return [] }
@@ -29,6 +30,16 @@ extension PoolExecutor {
         let now = Self.nanos()
         return state.pools.values[index].machine.reclaimIdleTransactions { id in
             clients[id].flatMap { ClientActivity(word: $0.activity.load(ordering: .relaxed)).idleInTransaction(at: now) }
+        }
+    }
+
+    /// Under the lock: hands the pool's count of holders idle inside a transaction (the lock-free gauge, kept by
+    /// the clients as they go idle and busy) to the transaction gate. Counting every idle holder, not only
+    /// long-idle ones, keeps a leaking job from refilling the pool in the moment after a reclaim.
+    func refreshStalled(_ index: Dictionary<PoolKey, PoolEntry>.Index, in state: inout State) {
+        let idle = state.read(index) { $0.gauges.idleInTransactionCount }
+        if state.read(index, { $0.machine.stalledTransactionHolders != idle }) {
+            state.pools.values[index].machine.stalledTransactionHolders = idle
         }
     }
 
@@ -59,6 +70,7 @@ extension PoolExecutor {
     /// reserve server.
     func reclaimTick() {
         let now = ContinuousClock.now
+        var idleWhileWaiting: [PoolKey] = []
         let (work, opens) = state.withLockedValue { state -> ([(PoolKey, [PoolStateMachine.Reclaim])], [OpenWork]) in
             var work: [(PoolKey, [PoolStateMachine.Reclaim])] = []
             var opens: [OpenWork] = []
@@ -71,11 +83,14 @@ extension PoolExecutor {
                 if let open = state.withPool(key, { $0.machine.openReserveIfWanted(now: now, capacity: room) }) ?? nil {
                     opens.append(makeServer(open.server, loop: open.loop, key: key, state: &state))
                 }
+                if state.withPool(key, { $0.machine.hasIdleWhileWaiting }) == true { idleWhileWaiting.append(key) }
             }
             return (work, opens)
         }
         for (key, reclaims) in work { carryOut(reclaims, key: key) }
         for open in opens { self.open(open) }
+        // The transaction gate may have opened: idle servers held back from waiting transactions go out now.
+        for key in idleWhileWaiting { serveAcrossLoops(key, loop: loops[0]) }
     }
 
     /// Once a second: idle_transaction_timeout, client_idle_timeout and query_timeout, from what each client

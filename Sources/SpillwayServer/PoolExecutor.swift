@@ -213,6 +213,8 @@ final class PoolExecutor: @unchecked Sendable {
         var delivery: Delivery?
         let (action, toOpen, failure) = state.withLockedValue {
             state -> (PoolStateMachine.AcquireAction, OpenWork?, ServerFailure?) in
+            // A new transaction: the gate needs a fresh count of transactions stalled on the pool's servers.
+            if tag.opensTransaction, let index = state.pools.index(forKey: key) { refreshStalled(index, in: &state) }
             // Mutated in place (never copied out and back): a copy would duplicate the pool's tables.
             let skip = state.withPool(key) { $0.machine.acquireIgnoresCapacity } ?? true
             let room = skip ? 0 : capacity(for: key, in: &state)
@@ -285,6 +287,7 @@ final class PoolExecutor: @unchecked Sendable {
         let (action, work) = state.withLockedValue { state -> (PoolStateMachine.HandoffAction, OpenWork?) in
             let needed = state.withPool(key) { $0.machine.releaseNeedsCapacity(server.id, reusable: reusable, now: now) }
             let room = needed == true ? capacity(for: key, in: &state) : 0
+            if let index = state.pools.index(forKey: key) { refreshStalled(index, in: &state) }
             guard let action = state.withPool(key, { entry -> PoolStateMachine.HandoffAction in
                 entry.stats.totals.add(stats)
                 return entry.machine.release(

@@ -8,11 +8,7 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(2)))
 struct CommandLineTests {
     /// The debug build of the executable next to the test bundle.
-    static var binary: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appendingPathComponent(".build/debug/spillway").path
-    }
+    static var binary: String { SpillwayProcess.binary }
 
     /// A bad value exits 2 with file, line, key and what is allowed — no stack trace.
     @Test func badConfigValueExitsTwoNamingFileLineAndKey() async throws {
@@ -190,13 +186,16 @@ struct CommandLineTests {
 final class RunningBinary {
     let directory: String
     let port: Int
-    let process = Process()
+    let launcher: SpillwayProcess
+    var process: Process { launcher.process }
     /// The configuration file's text as written at start.
     let ini: String
     var iniPath: String { "\(directory)/spillway.ini" }
     var logPath: String { "\(directory)/stderr.log" }
 
-    init(extra: [String] = []) async throws {
+    /// `asRoot`: start it as root itself (with `user` among `extra` it then switches user); otherwise it runs
+    /// as the unprivileged test user.
+    init(extra: [String] = [], asRoot: Bool = false) async throws {
         let cluster = try TestCluster.info()
         directory = try makeTemporaryDirectory()
         let secret = try await TestCluster.storedSecret(TestCluster.scramUser)
@@ -213,14 +212,19 @@ final class RunningBinary {
             "auth_type = scram-sha-256",
             "auth_file = \(directory)/userlist.txt",
         ] + extra).joined(separator: "\n")
+        let iniPath = "\(directory)/spillway.ini"
+        let logPath = "\(directory)/stderr.log"
         try ini.write(toFile: iniPath, atomically: true, encoding: .utf8)
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: CommandLineTests.binary)
-        process.arguments = [iniPath]
-        process.standardError = FileHandle(forWritingAtPath: logPath)
-        try process.run()
+        try SpillwayProcess.handOver(directory)
+        launcher = try SpillwayProcess(ini: iniPath, stderrPath: logPath, asRoot: asRoot)
         let socket = "\(directory)/.s.PGSQL.\(port)"
-        try await eventually("spillway listens on \(port)") { FileManager.default.fileExists(atPath: socket) }
+        let launcher = launcher
+        try await eventually("spillway listens on \(port)") {
+            guard launcher.isRunning else {
+                throw HarnessError("spillway exited: \((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+            }
+            return FileManager.default.fileExists(atPath: socket)
+        }
     }
 
     deinit {

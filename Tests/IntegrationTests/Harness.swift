@@ -95,13 +95,16 @@ enum Shell {
     }
 }
 
-/// One Spillway started in-process for one test, on a free port, with its own INI and auth_file.
+/// One Spillway for one test: the real `spillway` binary, started as an unprivileged OS user (see
+/// `SpillwayProcess`) on a free port, with its own INI, auth_file, log file and Unix socket folder.
 final class SpillwayUnderTest: Sendable {
-    let spillway: Spillway
+    let process: SpillwayProcess
     let directory: String
-    let logs: LogCapture
+    let logs: SpillwayLog
+    let port: Int
+    /// Port of /metrics, when metrics_listen_addr is set.
+    let metricsPort: Int?
 
-    var port: Int { spillway.port }
     var socketDir: String { directory }
 
     /// `settings`: lines for `[pgbouncer]`; `databases`: lines for `[databases]` (default: the test database);
@@ -143,26 +146,54 @@ final class SpillwayUnderTest: Sendable {
             default_pool_size = 10
             max_client_conn = 1000
             threads = 2
+            verbose = 1
+            logfile = \(directory)/spillway.log
             \(settings.joined(separator: "\n"))
             """
         try text.write(toFile: "\(directory)/spillway.ini", atomically: true, encoding: .utf8)
-        let config = try Config.load(path: "\(directory)/spillway.ini")
-        let logs = LogCapture()
-        var logger = Logger(label: "spillway-test") { _ in logs.handler() }
-        logger.logLevel = .debug
-        let spillway = try await Spillway.start(config: config, logger: logger)
-        return SpillwayUnderTest(spillway: spillway, directory: directory, logs: logs)
+        try SpillwayProcess.handOver(directory)
+        let process = try SpillwayProcess(ini: "\(directory)/spillway.ini", stderrPath: "\(directory)/stderr.log")
+        let logs = SpillwayLog(path: "\(directory)/spillway.log")
+        let wantsMetrics = settings.contains { $0.hasPrefix("metrics_listen_addr") && !$0.hasSuffix("=") }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let port = logs.port(), !wantsMetrics || logs.port(metrics: true) != nil {
+                return SpillwayUnderTest(
+                    process: process, directory: directory, logs: logs, port: port, metricsPort: logs.port(metrics: true))
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await process.stop()
+        throw HarnessError("spillway did not start listening:\n\(process.stderr)\n\(logs.text)")
     }
 
-    private init(spillway: Spillway, directory: String, logs: LogCapture) {
-        self.spillway = spillway
+    private init(process: SpillwayProcess, directory: String, logs: SpillwayLog, port: Int, metricsPort: Int?) {
+        self.process = process
         self.directory = directory
         self.logs = logs
+        self.port = port
+        self.metricsPort = metricsPort
     }
 
     func stop() async {
-        await spillway.shutdown()
+        await process.stop()
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Servers of the test database's pool as SHOW POOLS counts them (needs the SCRAM role in admin_users or
+    /// stats_users): all open, those lent out, and clients waiting.
+    func poolCounts(user: String = TestCluster.scramUser) async throws -> (servers: Int, active: Int, waiting: Int)? {
+        let result = try await psql(["SHOW POOLS"], database: "pgbouncer")
+        guard result.status == 0 else { throw HarnessError("SHOW POOLS failed: \(result.stderr)") }
+        for line in result.stdout.split(separator: "\n") {
+            let names = line.split(separator: "|", omittingEmptySubsequences: false)
+            let fields = names.map { Int($0) ?? 0 }
+            guard names.count > 12, names[0] == TestCluster.database, names[1] == user else { continue }
+            // sv_active, sv_active_cancel, sv_being_canceled, sv_idle, sv_used, sv_tested, sv_login
+            return (servers: fields[6...12].reduce(0, +), active: fields[6], waiting: fields[3])
+        }
+        return nil
     }
 
     /// A PostgresNIO connection through Spillway.
@@ -198,36 +229,12 @@ final class SpillwayUnderTest: Sendable {
     }
 }
 
-/// Collects Spillway's log lines so a failing test can show them.
-final class LogCapture: Sendable {
-    private let lines = NIOLockedValueBox<[String]>([])
-
-    func handler() -> LogHandler { CaptureHandler(capture: self) }
-
-    func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
-
-    var text: String { lines.withLockedValue { $0.joined(separator: "\n") } }
-
-    struct CaptureHandler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .debug
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-            let facts = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            capture.append("\(event.level) \(event.message) \(facts)")
-        }
-    }
-}
-
 func makeTemporaryDirectory() throws -> String {
     var template = Array("/tmp/spillway-it.XXXXXX".utf8CString)
     guard let result = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
-    return String(cString: result)
+    let path = String(cString: result)
+    chmod(path, 0o755)
+    return path
 }
 
 /// The SQLSTATE of a PostgresNIO error, if the server (Spillway) sent one.

@@ -61,7 +61,7 @@ struct LeakReportingTests {
         #expect(warnings.count == 1, "one warning per suspicion: \(warnings)")
         #expect(warnings.first?.contains("app=nightly-job") == true && warnings.first?.contains("last_statement=select 'item 42'") == true)
 
-        let metrics = try await httpGet(port: try #require(spillway.spillway.metricsPort), path: "/metrics")
+        let metrics = try await httpGet(port: try #require(spillway.metricsPort), path: "/metrics")
         let text = try PrometheusText(parsing: metrics.body)
         #expect(text.value("spillway_application_leaks_suspected", labels: ["application": "nightly-job"]) == 1)
         #expect(text.value("spillway_application_servers_held", labels: ["application": "nightly-job"]) == 1)
@@ -71,21 +71,46 @@ struct LeakReportingTests {
         await admin.close()
     }
 
+    /// max_client_conn = 25 and every client from one application: 25 get in (nobody else is crowded out, so
+    /// the top application is not refused early) and the 26th gets 53300 naming max_client_conn.
+    @Test func singleApplicationGetsExactlyMaxClientConn() async throws {
+        let spillway = try await SpillwayUnderTest.start(settings: ["max_client_conn = 25"])
+        defer { Task { await spillway.stop() } }
+        var clients: [WireClient] = []
+        for index in 0..<25 {
+            let client = try await client(spillway, application: "api")
+            try await client.query("select \(index)")
+            clients.append(client)
+        }
+        do {
+            let extra = try await client(spillway, application: "api")
+            try await extra.query("select 26")
+            Issue.record("the 26th client was admitted")
+        } catch let error as WireClientError {
+            #expect(error.sqlState == "53300", "\(error)")
+            #expect(error.description.contains("max_client_conn"), "\(error)")
+        }
+        for client in clients { await client.close() }
+    }
+
     /// Past 80% of max_client_conn the application holding the most connections is refused (53300 naming it)
     /// while another application still gets in; an application's own max_client_connections refuses too.
     @Test func admissionNearExhaustionRefusesTheTopApplication() async throws {
         let spillway = try await SpillwayUnderTest.start(
             settings: ["max_client_conn = 10"], applications: ["capped = max_client_connections=1"])
         defer { Task { await spillway.stop() } }
+        // Another application is present: the hog crowds it out near exhaustion.
+        let first = try await client(spillway, application: "api")
+        try await first.query("select 1")
         var hogs: [WireClient] = []
-        for _ in 0..<8 { hogs.append(try await client(spillway, application: "hog")) }
+        for _ in 0..<7 { hogs.append(try await client(spillway, application: "hog")) }
         do {
             let extra = try await client(spillway, application: "hog")
             try await extra.query("select 1")
             Issue.record("the ninth connection of the top application was admitted")
         } catch let error as WireClientError {
             #expect(error.sqlState == "53300", "\(error)")
-            #expect(error.description.contains("application \"hog\" holds the most client connections (8)"), "\(error)")
+            #expect(error.description.contains("application \"hog\" holds the most client connections (7)"), "\(error)")
         }
         let other = try await client(spillway, application: "api")
         try await other.query("select 1")
@@ -102,6 +127,7 @@ struct LeakReportingTests {
             #expect(error.description.contains("max_client_connections 1"), "\(error)")
         }
         for hog in hogs { await hog.close() }
+        await first.close()
         await other.close()
         await capped.close()
     }
@@ -175,7 +201,7 @@ struct LeakReportingTests {
             })
         }
         try await eventually("both servers are pinned and others wait") {
-            guard let counts = spillway.spillway.poolCounts(database: TestCluster.database, user: TestCluster.scramUser)
+            guard let counts = try await spillway.poolCounts()
             else { return false }
             return counts.active == 2 && counts.waiting >= 1
         }

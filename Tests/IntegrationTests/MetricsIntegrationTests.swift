@@ -13,7 +13,7 @@ struct MetricsIntegrationTests {
     }
 
     private func scrape(_ spillway: SpillwayUnderTest) async throws -> PrometheusText {
-        let response = try await httpGet(port: try #require(spillway.spillway.metricsPort), path: "/metrics")
+        let response = try await httpGet(port: try #require(spillway.metricsPort), path: "/metrics")
         #expect(response.status == 200)
         #expect(response.headers["content-type"]?.hasPrefix("text/plain; version=0.0.4") == true)
         return try PrometheusText(parsing: response.body)
@@ -68,7 +68,7 @@ struct MetricsIntegrationTests {
     @Test func healthzFlipsDuringPause() async throws {
         let spillway = try await start()
         defer { Task { await spillway.stop() } }
-        let port = try #require(spillway.spillway.metricsPort)
+        let port = try #require(spillway.metricsPort)
         var health = try await httpGet(port: port, path: "/healthz")
         #expect(health.status == 200 && health.body == "ok\n", "\(health)")
 
@@ -90,10 +90,11 @@ struct MetricsIntegrationTests {
     /// A draining Spillway reports 503 "shutting down" while its last transaction finishes.
     @Test func healthzReportsShutdown() async throws {
         let spillway = try await start()
-        let port = try #require(spillway.spillway.metricsPort)
+        let port = try #require(spillway.metricsPort)
         let app = try await spillway.connect()
         _ = try await app.query("begin", logger: .init(label: "t")).collect()
-        let drain = Task { await spillway.spillway.drain(timeout: .seconds(20)) }
+        spillway.process.signal(SIGTERM)
+        let drain = Task { while spillway.process.isRunning { try? await Task.sleep(for: .milliseconds(20)) } }
         try await eventually("healthz reports the shutdown") {
             let health = try await httpGet(port: port, path: "/healthz")
             return health.status == 503 && health.body == "shutting down\n"

@@ -82,11 +82,18 @@ public struct ClientTag: Hashable, Sendable {
     public private(set) var applicationKey: Int
     /// The client's record so far.
     public var standing: Standing
-    public init(client: ClientID, loop: Int, application: String, standing: Standing = .new) {
+    /// The work it waits with opens a transaction (`BEGIN`, `START TRANSACTION`): while the pool's servers sit
+    /// stalled in transactions up to max_idle_transaction_servers, such a waiter lets single statements go
+    /// first and takes no server until a stalled holder is gone (see `PoolStateMachine.transactionGateClosed`).
+    public var opensTransaction: Bool
+    public init(
+        client: ClientID, loop: Int, application: String, standing: Standing = .new, opensTransaction: Bool = false
+    ) {
         self.client = client
         self.loop = loop
         self.application = application
         self.applicationKey = application.hashValue
         self.standing = standing
+        self.opensTransaction = opensTransaction
     }
 }

@@ -31,7 +31,9 @@ extension PoolStateMachine {
         // Only holders idle past reclaimAfter may lose their server; the others still count as idle holders.
         let eligible = holders.filter { $0.idleFor >= limits.reclaimAfter }
         // Holders already being reclaimed still count as idle until their server is back.
-        let excess = holders.count + marked - limits.maxIdleTransactionServers
+        // A transaction held back by the gate needs one stalled holder gone even at the cap, not only past it.
+        let gated = transactionGateClosed && waiters.waiting.prefix(WaitQueue.scanLimit).contains { $0.tag.opensTransaction }
+        let excess = holders.count + marked - limits.maxIdleTransactionServers + (gated ? 1 : 0)
         // Marked servers already cover part of both the excess and the waiters.
         let wanted = min(excess, waiters.count) - marked
         guard wanted > 0 else { return [] }

@@ -15,13 +15,16 @@ extension PoolStateMachine {
 
     /// The waiter policy for handing a server over: nil when one application waits alone and no caps apply
     /// (plain arrival order, the fast path).
+    /// While `transactionGateClosed`, it admits no waiter that opens a transaction.
     func waiterPolicy() -> WaitQueue.Policy? {
-        guard waiters.mixesApplications || !limits.applications.isEmpty else { return nil }
+        let gate = transactionGateClosed
+        guard waiters.mixesApplications || !limits.applications.isEmpty || gate else { return nil }
         let held = serversHeldByApplication
         let applications = limits.applications
         return WaitQueue.Policy(
             load: { application in Double(held[application] ?? 0) / self.weight(of: application) },
             admits: { tag in
+                if gate && tag.opensTransaction { return false }
                 guard let cap = applications[tag.application]?.maxServerConnections else { return true }
                 return (held[tag.application] ?? 0) < cap
             })

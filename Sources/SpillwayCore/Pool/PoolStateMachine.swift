@@ -148,6 +148,9 @@ public struct PoolStateMachine: Sendable {
     public var limits: Limits
     public internal(set) var servers: [ServerID: Server] = [:]
     public internal(set) var waiters = WaitQueue()
+    /// Servers whose holders sit idle inside a transaction, as the executor last counted them (on each new
+    /// transaction, each release and every 100 ms while clients wait).
+    public var stalledTransactionHolders = 0
     /// Idle servers per event loop, most recently used last.
     var idleByLoop: [[ServerID]]
     /// PAUSE / RESUME.
@@ -185,6 +188,12 @@ public struct PoolStateMachine: Sendable {
             waiters.append(tag, since: now)
             return .wait
         }
+        // The pool is full of stalled transactions (the seed incident: a job leaking them): a new transaction
+        // waits for a stalled holder to go, rather than take a server the API's statements need.
+        if tag.opensTransaction, transactionGateClosed {
+            waiters.append(tag, since: now)
+            return .wait
+        }
         // Cheapest test first: most deployments have no [applications] caps, and this runs on every acquire.
         if limits.applications.isEmpty || limits.applications[tag.application]?.maxServerConnections == nil
             || applicationAdmits(tag.application, held: serversHeldByApplication),
@@ -200,6 +209,13 @@ public struct PoolStateMachine: Sendable {
             return .openAndWait(open.server, loop: open.loop)
         }
         return .wait
+    }
+
+    /// True while max_idle_transaction_servers or more servers are stalled in transactions: waiters that open a
+    /// transaction then take no server (statements outside transactions still do), and reclaim makes room for
+    /// them once a holder has been idle for `reclaimAfter`. Nothing is killed sooner; new transactions wait.
+    public var transactionGateClosed: Bool {
+        stalledTransactionHolders >= limits.maxIdleTransactionServers
     }
 
     /// A waiting client gave up (disconnected or timed out); false if it was not waiting.
