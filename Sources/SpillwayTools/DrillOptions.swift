@@ -1,3 +1,4 @@
+import Foundation
 /// What the drill runs: the workload's size and timing, and which halves and variants.
 public struct DrillOptions: Sendable {
     /// An existing server to use (`postgres://user:pass@host:port/db`, a superuser); nil starts a throwaway one.
@@ -29,6 +30,15 @@ public struct DrillOptions: Sendable {
     public var rows = 100_000
     /// `max_connections` of the throwaway cluster.
     public var maxConnections = 85
+    /// The `spillway` executable the runs through Spillway start (as `spillway run`); this process's own by
+    /// default, which is right for `spillway drill`. Started as root, it is given `user = postgres` and drops to
+    /// it after binding, as Debian runs PgBouncer.
+    public var spillwayExecutable: String = DrillOptions.ownExecutable
+
+    /// The path of the running executable (/proc/self/exe).
+    public static var ownExecutable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
     /// The halves to run, in order.
     public var modes: [DrillMode] = [.direct, .spillway]
     /// The variants to run, in order; each runs every mode.

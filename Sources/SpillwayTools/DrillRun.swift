@@ -31,9 +31,10 @@ struct DrillRun: Sendable {
         case .spillway:
             let directory = "\(workspace)/spillway-\(variant.rawValue)"
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let spillway = try await DrillSpillway.start(database: database, directory: directory)
+            let spillway = try await DrillSpillway.start(
+                database: database, directory: directory, executable: options.spillwayExecutable)
             progress(
-                "\(label): \(options.duration.formattedSeconds) through Spillway on 127.0.0.1:\(spillway.spillway.port)"
+                "\(label): \(options.duration.formattedSeconds) through Spillway on 127.0.0.1:\(spillway.port)"
                     + " (\(DrillSpillway.nonDefaultSetting)); its log: \(spillway.log.path)")
             let sessions = LeakedSessions(limit: options.maxLeaked)
             var result = await measure(

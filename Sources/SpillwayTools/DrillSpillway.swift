@@ -1,31 +1,41 @@
 import Foundation
-import Logging
-import SpillwayCore
-import SpillwayServer
 
-/// Spillway started in-process for one run through it, with its defaults except what it needs to connect, and
-/// `pool_mode = transaction` (the leak guard is built for it). Its log goes to a file, never the terminal.
+/// Spillway for one run through it: the `spillway` executable started as `spillway run` with its defaults except
+/// what it needs to connect, and `pool_mode = transaction` (the leak guard is built for it). It never serves as
+/// root: started by root, it gets `user = postgres` (the cluster's owner, as Debian runs PgBouncer) and drops
+/// to it after binding. Its log goes to a file, never the terminal.
 final class DrillSpillway: Sendable {
     /// The name clients use for the drill's database through Spillway.
     static let databaseName = "drill"
     /// The one setting changed from Spillway's defaults, as printed in the report.
     static let nonDefaultSetting = "pool_mode = transaction"
 
-    let spillway: Spillway
+    /// The TCP port it listens on.
+    let port: Int
     /// The folder with the INI file and the log.
     let directory: String
     /// Where Spillway's log lines go.
-    let log: LogFile
+    let log: LogPath
+    private let process: Process
 
-    private init(spillway: Spillway, directory: String, log: LogFile) {
-        self.spillway = spillway
+    /// The log file's path (Spillway itself writes it: `logfile`).
+    struct LogPath: Sendable {
+        var path: String
+    }
+
+    private init(port: Int, directory: String, process: Process) {
+        self.port = port
         self.directory = directory
-        self.log = log
+        self.log = LogPath(path: "\(directory)/spillway.log")
+        self.process = process
     }
 
     /// The INI text: one database, loopback on a free port, no Unix socket, md5 with a plain-text auth_file,
-    /// drill_oncall in admin_users, pool_mode = transaction; everything else at Spillway's defaults.
-    static func configurationText(target: WireClient.Configuration, authFile: String) -> String {
+    /// drill_oncall in admin_users, pool_mode = transaction, the log in `directory`, and `user` when started
+    /// by root; everything else at Spillway's defaults.
+    static func configurationText(
+        target: WireClient.Configuration, authFile: String, logFile: String = "", user: String? = nil
+    ) -> String {
         """
         [databases]
         \(databaseName) = host=\(target.host) port=\(target.port) dbname=\(target.database)
@@ -37,14 +47,16 @@ final class DrillSpillway: Sendable {
         auth_type = md5
         auth_file = \(authFile)
         admin_users = \(DrillDatabase.oncallUser)
+        logfile = \(logFile)
+        \(user.map { "user = \($0)" } ?? "")
         ; the only setting changed from Spillway's defaults: the leak guard works in transaction mode
         \(nonDefaultSetting)
 
         """
     }
 
-    /// Writes the INI and auth_file into `directory` and starts Spillway.
-    static func start(database: DrillDatabase, directory: String) async throws -> DrillSpillway {
+    /// Writes the INI and auth_file into `directory`, starts `executable run`, and waits until it listens.
+    static func start(database: DrillDatabase, directory: String, executable: String) async throws -> DrillSpillway {
         let authFile = "\(directory)/userlist.txt"
         let userlist = """
             "\(DrillDatabase.appUser)" "\(database.appPassword)"
@@ -52,37 +64,64 @@ final class DrillSpillway: Sendable {
 
             """
         let iniPath = "\(directory)/spillway.ini"
-        let ini = configurationText(target: database.target, authFile: authFile)
-        let log = try LogFile(path: "\(directory)/spillway.log")
-        do {
-            let files = FileManager.default
-            let secret: [FileAttributeKey: Any] = [.posixPermissions: 0o600]
-            guard files.createFile(atPath: authFile, contents: Data(userlist.utf8), attributes: secret),
-                files.createFile(atPath: iniPath, contents: Data(ini.utf8))
-            else {
-                throw SetupError("cannot write Spillway's configuration into \(directory)")
-            }
-            let config = try Config.load(path: iniPath)
-            var logger = Logger(label: "spillway") { label in
-                JSONLogHandler(label: label, sink: { log.write($0) })
-            }
-            logger.logLevel = .info
-            let spillway = try await Spillway.start(config: config, logger: logger)
-            return DrillSpillway(spillway: spillway, directory: directory, log: log)
-        } catch let error as SetupError {
-            log.close()
-            throw error
-        } catch {
-            log.close()
-            throw SetupError("Spillway did not start: \(error)")
+        let logPath = "\(directory)/spillway.log"
+        let owner = try ClusterOwner.forThisProcess()
+        var user: String?
+        if case .osUser(let name, _, _, _) = owner { user = name }
+        let ini = configurationText(target: database.target, authFile: authFile, logFile: logPath, user: user)
+        let files = FileManager.default
+        let secret: [FileAttributeKey: Any] = [.posixPermissions: 0o600]
+        guard files.createFile(atPath: authFile, contents: Data(userlist.utf8), attributes: secret),
+            files.createFile(atPath: iniPath, contents: Data(ini.utf8))
+        else {
+            throw SetupError("cannot write Spillway's configuration into \(directory)")
         }
+        // The service user reads its files and reopens its log on reload.
+        for path in [directory, authFile, iniPath] { try owner.take(path) }
+        let output = "\(directory)/stderr.log"
+        _ = files.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["run", iniPath]
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle(forWritingAtPath: output)
+        process.standardError = FileHandle(forWritingAtPath: output)
+        do {
+            try process.run()
+        } catch {
+            throw SetupError("cannot run \(executable): \(error)")
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let port = listeningPort(logPath) {
+                return DrillSpillway(port: port, directory: directory, process: process)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning { process.terminate() }
+        let said = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        throw SetupError("Spillway did not start: \(said.suffix(2000))")
+    }
+
+    /// The port of the first `listening addr=127.0.0.1:PORT` line of the log.
+    static func listeningPort(_ path: String) -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.contains(": listening addr=") {
+            guard let range = line.range(of: "addr=") else { continue }
+            let address = line[range.upperBound...].prefix { !$0.isWhitespace }
+            if let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) {
+                return port
+            }
+        }
+        return nil
     }
 
     /// How the job and the API log in through Spillway.
     func appConfiguration(_ database: DrillDatabase, applicationName: String?) -> WireClient.Configuration {
         var configuration = database.appConfiguration(applicationName: applicationName)
         configuration.host = "127.0.0.1"
-        configuration.port = spillway.port
+        configuration.port = port
         configuration.database = Self.databaseName
         return configuration
     }
@@ -91,7 +130,7 @@ final class DrillSpillway: Sendable {
     func consoleConfiguration(_ database: DrillDatabase) -> WireClient.Configuration {
         var configuration = database.oncallConfiguration()
         configuration.host = "127.0.0.1"
-        configuration.port = spillway.port
+        configuration.port = port
         configuration.database = "pgbouncer"
         return configuration
     }
@@ -114,10 +153,13 @@ final class DrillSpillway: Sendable {
         return report
     }
 
-    /// Stops Spillway, closes its log and removes the auth_file (it holds passwords); the log stays.
+    /// Stops Spillway at once (SIGQUIT closes every client and server) and removes the auth_file (it holds
+    /// passwords); the log stays.
     func stop() async {
-        await spillway.shutdown()
-        log.close()
+        if process.isRunning { kill(process.processIdentifier, SIGQUIT) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(atPath: "\(directory)/userlist.txt")
     }
 }

@@ -7,7 +7,7 @@ import SpillwayCore
 import SpillwayServer
 
 /// `spillway CONFIG` or `spillway run CONFIG`: the pooler in the foreground.
-@main
+
 struct SpillwayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "spillway",
@@ -33,6 +33,11 @@ struct Run: AsyncParsableCommand {
         let serviceUser: ServiceUser?
         do {
             config = try Config.load(path: self.config)
+        } catch {
+            FileHandle.standardError.write(Data("spillway: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        do {
             serviceUser = try ServiceUser.plan(configured: config.settings.user)
         } catch {
             FileHandle.standardError.write(Data("spillway: \(self.config): \(error)\n".utf8))

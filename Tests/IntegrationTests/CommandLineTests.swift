@@ -25,6 +25,75 @@ struct CommandLineTests {
         #expect(missing.stderr.contains("missing.ini"), "\(missing.stderr)")
     }
 
+    /// Started as root without `user`, Spillway refuses (exit 2, saying why and what to set); with `user` it
+    /// binds, then runs as that user (uid checked in /proc) and serves. Started unprivileged, `user` naming
+    /// another user is refused the same way.
+    @Test func rootNeedsUserAndThenDropsPrivileges() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/root.ini"
+        try "[pgbouncer]\nlisten_port = 0\nunix_socket_dir =\n".write(toFile: path, atomically: true, encoding: .utf8)
+        guard let identity = try SpillwayProcess.unprivilegedIdentity() else {
+            // Not root: switching to someone else cannot work, and Spillway says so rather than serve as us.
+            try "[pgbouncer]\nlisten_port = 0\nunix_socket_dir =\nuser = root\n".write(
+                toFile: path, atomically: true, encoding: .utf8)
+            let result = try await Shell.run(Self.binary, [path])
+            #expect(result.status == 2)
+            #expect(result.stderr.contains("user = root"), "\(result.stderr)")
+            return
+        }
+        let refused = try await Shell.run(Self.binary, [path])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("refusing to run as root") && refused.stderr.contains("user = NAME"),
+                "\(refused.stderr)")
+        let spillway = try await RunningBinary(
+            extra: ["pool_mode = transaction", "user = \(SpillwayProcess.testUser)"], asRoot: true)
+        try await eventually("spillway switched user") { spillway.launcher.effectiveUID() == identity.uid }
+        let result = try await spillway.psql("select 'served by the service user'")
+        #expect(result.stdout == "served by the service user\n", "\(result.stderr)")
+        let log = try String(contentsOfFile: spillway.logPath, encoding: .utf8)
+        #expect(log.contains("switched to the service user after binding"), "\(log)")
+        spillway.signal(SIGTERM)
+        try await eventually("spillway exits after SIGTERM") { !spillway.process.isRunning }
+        #expect(spillway.process.terminationStatus == 0)
+    }
+
+    /// pidfile: written with the process id once Spillway listens, a second Spillway with the same pidfile
+    /// refuses to start while the first lives, and the file is gone after exit.
+    @Test func pidfileIsWrittenGuardsAndRemoved() async throws {
+        let pidDirectory = try makeTemporaryDirectory()
+        try SpillwayProcess.handOver(pidDirectory)
+        defer { try? FileManager.default.removeItem(atPath: pidDirectory) }
+        let pidPath = "\(pidDirectory)/spillway.pid"
+        let spillway = try await RunningBinary(extra: ["pidfile = \(pidPath)"])
+        try await eventually("the pid file is written") {
+            (try? String(contentsOfFile: pidPath, encoding: .utf8)) == "\(spillway.process.processIdentifier)\n"
+        }
+        // The second one as the same unprivileged user as the first.
+        let second = try SpillwayProcess(ini: spillway.iniPath, stderrPath: "\(pidDirectory)/second.log")
+        try await eventually("the second spillway gives up") { !second.isRunning }
+        #expect(second.process.terminationStatus != 0)
+        #expect(second.stderr.contains("still running"), "\(second.stderr)")
+        #expect(spillway.process.isRunning)
+        spillway.signal(SIGTERM)
+        try await eventually("spillway exits after SIGTERM") { !spillway.process.isRunning }
+        #expect(!FileManager.default.fileExists(atPath: pidPath), "the pid file was left behind")
+    }
+
+    /// A setting Spillway does not implement, at a value other than PgBouncer's default, stops startup with
+    /// exit 2 naming file, line and key.
+    @Test func unsupportedSettingStopsStartupNamingFileLineAndKey() async throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = "\(directory)/tls.ini"
+        try "[pgbouncer]\nlisten_port = 6432\nclient_tls_sslmode = require\n".write(
+            toFile: path, atomically: true, encoding: .utf8)
+        let result = try await Shell.run(Self.binary, [path])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(path):3: client_tls_sslmode"), "\(result.stderr)")
+        #expect(result.stderr.contains("not supported yet"), "\(result.stderr)")
+    }
+
     /// `spillway CONFIG` serves psql, and SIGTERM stops it with status 0.
     @Test func binaryServesAndStopsOnSigterm() async throws {
         let spillway = try await RunningBinary(extra: ["pool_mode = transaction"])

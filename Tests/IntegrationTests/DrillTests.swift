@@ -2,7 +2,8 @@ import Foundation
 import SpillwayTools
 import Testing
 
-/// `spillway drill`, run in-process against its own throwaway cluster (not the one `scripts/test` starts).
+/// `spillway drill` against its own throwaway cluster (not the one `scripts/test` starts), Spillway being the
+/// built binary, which drops to the cluster's OS user when the suite runs as root.
 @Suite(.serialized, .timeLimit(.minutes(4)))
 struct DrillTests {
     /// `spillway drill --duration 20`: directly, PostgreSQL runs out of slots and the API fails; through
@@ -11,6 +12,7 @@ struct DrillTests {
     @Test func directRunsFailAndSpillwayKeepsTheAPIUp() async throws {
         var options = DrillOptions()
         options.duration = .seconds(20)
+        options.spillwayExecutable = SpillwayProcess.binary
         let report = try await Drill(options: options).run()
         defer { try? FileManager.default.removeItem(atPath: report.workspace) }
 

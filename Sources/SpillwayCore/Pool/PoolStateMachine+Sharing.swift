@@ -60,6 +60,15 @@ extension PoolStateMachine {
     func reserveWanted(now: ContinuousClock.Instant) -> Bool {
         guard limits.reservePoolSize > 0, let oldest = waiters.waiting.first else { return false }
         if let timeout = limits.reserveTimeout, now - oldest.since >= timeout { return true }
+        // Transactions pile up idle on the pool (a leak) while a statement outside any transaction waits: that is
+        // what the reserve is for; the gate keeps new transactions off it while the pile stays.
+        if stalledTransactionHolders * 2 >= limits.maxIdleTransactionServers,
+           waiters.waiting.prefix(WaitQueue.scanLimit).contains(where: {
+               !$0.tag.opensTransaction && now - $0.since >= Self.starvedStatementWait
+           })
+        {
+            return true
+        }
         let first = oldest.tag.applicationKey
         guard waiters.waiting.prefix(WaitQueue.scanLimit).contains(where: { $0.tag.applicationKey != first })
             || servers.values.contains(where: { $0.holder.map { $0.applicationKey != first } ?? false })
@@ -72,6 +81,10 @@ extension PoolStateMachine {
             return Double(held[application] ?? 0) < (shares[application] ?? 0)
         }
     }
+
+    /// How long a statement outside any transaction waits, during a pile-up of idle transactions, before the
+    /// reserve opens for it.
+    static let starvedStatementWait = Duration.milliseconds(100)
 
     func applicationAdmits(_ application: String, held: [String: Int]) -> Bool {
         guard let cap = limits.applications[application]?.maxServerConnections else { return true }
