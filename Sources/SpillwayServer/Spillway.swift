@@ -17,6 +17,8 @@ public final class Spillway: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let ownsGroup: Bool
     private let channels: [Channel]
+    /// The /metrics listener among `channels`, kept open by a drain.
+    private let metricsChannel: Channel?
     private let executor: PoolExecutor
     private let maintenance: [RepeatedTask]
     private let logger: Logger
@@ -34,7 +36,9 @@ public final class Spillway: Sendable {
 
     private init(port: Int, unixSocketPath: String?, metricsPort: Int?, leaving: NIOLockedValueBox<Bool>,
                  group: MultiThreadedEventLoopGroup, ownsGroup: Bool,
-                 channels: [Channel], executor: PoolExecutor, maintenance: [RepeatedTask], logger: Logger) {
+                 channels: [Channel], metricsChannel: Channel?, executor: PoolExecutor, maintenance: [RepeatedTask],
+                 logger: Logger) {
+        self.metricsChannel = metricsChannel
         self.port = port
         self.unixSocketPath = unixSocketPath
         self.metricsPort = metricsPort
@@ -106,6 +110,7 @@ public final class Spillway: Sendable {
                 ])
             }
             var metricsPort: Int?
+            var metricsChannel: Channel?
             if let metrics {
                 let source = MetricsHTTPHandler.Source(
                     metrics: { metrics.render(executor: executor, healthy: Self.unhealthyReason(executor, leaving) == nil) },
@@ -120,6 +125,7 @@ public final class Spillway: Sendable {
                     }
                     .bind(host: address, port: settings.metricsListenPort).get()
                 channels.append(channel)
+                metricsChannel = channel
                 metricsPort = channel.localAddress?.port
                 logger.info("metrics listening", metadata: ["addr": "\(address):\(metricsPort ?? 0)"])
             }
@@ -132,7 +138,7 @@ public final class Spillway: Sendable {
             ) { _ in executor.reclaimTick() }
             let spillway = Spillway(
                 port: port, unixSocketPath: unixPath, metricsPort: metricsPort, leaving: leaving, group: group,
-                ownsGroup: true, channels: channels, executor: executor, maintenance: [maintenance, reclaim],
+                ownsGroup: true, channels: channels, metricsChannel: metricsChannel, executor: executor, maintenance: [maintenance, reclaim],
                 logger: logger)
             if let logOutput {
                 executor.reopenLog.withLockedValue { reopen in
@@ -167,7 +173,8 @@ public final class Spillway: Sendable {
     public func drain(timeout: Duration?) async {
         leaving.withLockedValue { $0 = true }
         logger.info("draining", metadata: ["timeout_s": "\(timeout.map { "\($0.components.seconds)" } ?? "none")"])
-        for channel in channels { try? await channel.close() }
+        // Client listeners only: /healthz keeps answering 503 "shutting down" while transactions finish.
+        for channel in channels where channel !== metricsChannel { try? await channel.close() }
         executor.pause(database: nil)
         let deadline = timeout.map { ContinuousClock.now + $0 }
         while !executor.isQuiescent(database: nil) {

@@ -19,8 +19,10 @@ struct LeakGuardTests {
         try await client.query("select pg_backend_pid()", timeout: .seconds(10)).rows.first?.first ?? nil
     }
 
-    /// Pool of 2, cap 1: two clients sit idle in transactions; a third client's query is served at once by the
-    /// longest-idle holder's server, rolled back and reused (same backend); the holder gets 25P03.
+    /// Pool of 2, cap 1: a client sits idle in its transaction. A statement from another client is served at
+    /// once by the free server; a new transaction waits (the pool already holds an idle transaction) until the
+    /// idle holder has been idle for idle_transaction_reclaim_after (2 s), then gets its server, rolled back;
+    /// the holder gets 25P03.
     @Test func idleHolderIsReclaimedForAWaiterAndItsServerReused() async throws {
         let spillway = try await SpillwayUnderTest.start(settings: ["default_pool_size = 2", "reserve_pool_size = 0"])
         defer { Task { await spillway.stop() } }
@@ -28,18 +30,21 @@ struct LeakGuardTests {
         try await first.query("begin")
         let firstPID = try await backendPID(first)
         try await first.query("create temp table leak_guard_marker (x int)")
-        try await Task.sleep(for: .milliseconds(300))
+        let idleSince = ContinuousClock.now
+
+        let statement = try await client(spillway)
+        let asked = ContinuousClock.now
+        #expect(try await backendPID(statement) != firstPID)
+        #expect(ContinuousClock.now - asked < .seconds(1), "a statement waited behind the idle transaction")
+
         let second = try await client(spillway)
         try await second.query("begin")
-        try await second.query("select 1")
-
-        let waiter = try await client(spillway)
-        let started = ContinuousClock.now
-        let waiterPID = try await backendPID(waiter)
-        #expect(ContinuousClock.now - started < .seconds(2), "the waiter was not served promptly")
-        #expect(waiterPID == firstPID, "the reclaimed server was not reused (first \(String(describing: firstPID)), waiter \(String(describing: waiterPID)))")
+        let waited = ContinuousClock.now - idleSince
+        #expect(waited >= .milliseconds(1900) && waited < .seconds(5), "the new transaction waited \(waited)")
+        let secondPID = try await backendPID(second)
+        #expect(secondPID == firstPID, "the reclaimed server was not reused (first \(String(describing: firstPID)), second \(String(describing: secondPID)))")
         // Rolled back: the temp table created inside the reclaimed transaction is gone.
-        let marker = try await waiter.query("select count(*) from pg_class where relname = 'leak_guard_marker'")
+        let marker = try await second.query("select count(*) from pg_class where relname = 'leak_guard_marker'")
         #expect(marker.rows.first?.first == "0")
 
         do {
@@ -52,7 +57,7 @@ struct LeakGuardTests {
                 #expect(response.detail?.contains("max_idle_transaction_servers (1)") == true, "\(response)")
             }
         }
-        // The second holder was within the cap: it still owns its transaction.
+        let waiter = statement
         try await second.query("commit")
         #expect(spillway.logs.text.contains("leak guard reclaimed a server"))
         await second.close()

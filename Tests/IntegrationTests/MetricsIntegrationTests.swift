@@ -94,13 +94,20 @@ struct MetricsIntegrationTests {
         let app = try await spillway.connect()
         _ = try await app.query("begin", logger: .init(label: "t")).collect()
         spillway.process.signal(SIGTERM)
-        let drain = Task { while spillway.process.isRunning { try? await Task.sleep(for: .milliseconds(20)) } }
-        try await eventually("healthz reports the shutdown") {
-            let health = try await httpGet(port: port, path: "/healthz")
-            return health.status == 503 && health.body == "shutting down\n"
+        do {
+            try await eventually("healthz reports the shutdown") {
+                let health = try await httpGet(port: port, path: "/healthz")
+                return health.status == 503 && health.body == "shutting down\n"
+            }
+            _ = try await app.query("commit", logger: .init(label: "t")).collect()
+            try await eventually(timeout: .seconds(20), "spillway exits after the transaction") {
+                !spillway.process.isRunning
+            }
+        } catch {
+            try? await app.close()
+            await spillway.stop()
+            throw error
         }
-        _ = try await app.query("commit", logger: .init(label: "t")).collect()
-        await drain.value
         try? await app.close()
         await spillway.stop()
     }

@@ -62,7 +62,8 @@ extension PoolStateMachine {
         if let timeout = limits.reserveTimeout, now - oldest.since >= timeout { return true }
         // Transactions pile up idle on the pool (a leak) while a statement outside any transaction waits: that is
         // what the reserve is for; the gate keeps new transactions off it while the pile stays.
-        if stalledTransactionHolders * 2 >= limits.maxIdleTransactionServers,
+        // A pile-up: half of max_idle_transaction_servers, and never fewer than two.
+        if stalledTransactionHolders >= max(2, limits.maxIdleTransactionServers / 2),
            waiters.waiting.prefix(WaitQueue.scanLimit).contains(where: {
                !$0.tag.opensTransaction && now - $0.since >= Self.starvedStatementWait
            })

@@ -440,6 +440,9 @@ public struct PoolStateMachine: Sendable {
     mutating func lend(at index: Dictionary<ServerID, Server>.Index, to tag: ClientTag) {
         servers.values[index].state = .active(tag.client)
         servers.values[index].holder = tag
+        // A new transaction counts as idle in one until the executor's next count says otherwise: several idle
+        // servers handed out at once (a tick, a reset batch) must not all go to a job refilling the pool.
+        if tag.opensTransaction { stalledTransactionHolders += 1 }
     }
 
     /// Opens a server when waiters outnumber servers on their way and the limits allow it.
