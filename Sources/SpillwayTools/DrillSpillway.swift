@@ -57,6 +57,30 @@ final class DrillSpillway: Sendable {
 
     /// Writes the INI and auth_file into `directory`, starts `executable run`, and waits until it listens.
     static func start(database: DrillDatabase, directory: String, executable: String) async throws -> DrillSpillway {
+        let process = try launch(database: database, directory: directory, executable: executable)
+        let logPath = "\(directory)/spillway.log"
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline, process.isRunning {
+            if let port = listeningPort(logPath) {
+                return DrillSpillway(port: port, directory: directory, process: process)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning { process.terminate() }
+        let said = (try? String(contentsOfFile: "\(directory)/stderr.log", encoding: .utf8)) ?? ""
+        throw SetupError("Spillway did not start: \(said.suffix(2000))")
+    }
+
+    /// The OS user Spillway is told to become: the cluster's owner when this process is root.
+    private static func serviceUser(_ owner: ClusterOwner) -> String? {
+        switch owner {
+        case .currentUser: nil
+        case .osUser(let name, _, _, _): name
+        }
+    }
+
+    /// Writes the files, hands them to the service user, and starts the process.
+    private static func launch(database: DrillDatabase, directory: String, executable: String) throws -> Process {
         let authFile = "\(directory)/userlist.txt"
         let userlist = """
             "\(DrillDatabase.appUser)" "\(database.appPassword)"
@@ -64,11 +88,10 @@ final class DrillSpillway: Sendable {
 
             """
         let iniPath = "\(directory)/spillway.ini"
-        let logPath = "\(directory)/spillway.log"
         let owner = try ClusterOwner.forThisProcess()
-        var user: String?
-        if case .osUser(let name, _, _, _) = owner { user = name }
-        let ini = configurationText(target: database.target, authFile: authFile, logFile: logPath, user: user)
+        let ini = configurationText(
+            target: database.target, authFile: authFile, logFile: "\(directory)/spillway.log",
+            user: serviceUser(owner))
         let files = FileManager.default
         let secret: [FileAttributeKey: Any] = [.posixPermissions: 0o600]
         guard files.createFile(atPath: authFile, contents: Data(userlist.utf8), attributes: secret),
@@ -77,7 +100,9 @@ final class DrillSpillway: Sendable {
             throw SetupError("cannot write Spillway's configuration into \(directory)")
         }
         // The service user reads its files and reopens its log on reload.
-        for path in [directory, authFile, iniPath] { try owner.take(path) }
+        try owner.take(directory)
+        try owner.take(authFile)
+        try owner.take(iniPath)
         let output = "\(directory)/stderr.log"
         _ = files.createFile(atPath: output, contents: nil)
         let process = Process()
@@ -92,16 +117,7 @@ final class DrillSpillway: Sendable {
         } catch {
             throw SetupError("cannot run \(executable): \(error)")
         }
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ContinuousClock.now < deadline, process.isRunning {
-            if let port = listeningPort(logPath) {
-                return DrillSpillway(port: port, directory: directory, process: process)
-            }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning { process.terminate() }
-        let said = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        throw SetupError("Spillway did not start: \(said.suffix(2000))")
+        return process
     }
 
     /// The port of the first `listening addr=127.0.0.1:PORT` line of the log.

@@ -48,7 +48,7 @@ public final class WireClient: Sendable {
         do {
             channel = try await ClientBootstrap(group: loop)
                 .connectTimeout(configuration.connectTimeout.timeAmount)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                // TCP_NODELAY: ClientBootstrap sets it at IPPROTO_TCP (`.socketOption(.tcp_nodelay)` is SO_DEBUG).
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(handler.value)
