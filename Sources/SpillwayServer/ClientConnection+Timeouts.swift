@@ -39,25 +39,27 @@ extension ClientConnection {
 
     // MARK: query_wait_notify
 
-    /// The client starts waiting for a server: after query_wait_notify it is told, once.
+    /// The client starts waiting for a server: a notice may be sent once during this wait. No timer: upkeep's
+    /// once-a-second pass finds waiters past query_wait_notify (a timer per wait would cost every transaction
+    /// of a saturated pool).
     func armWaitNotice() {
-        let seconds = runtime.settings.queryWaitNotify
-        guard seconds > 0, waitNoticeTimer == nil else { return }
-        waitNoticeTimer = loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) { [self] in
-            waitNoticeTimer = nil
-            guard case .ready = phase, case .waiting = session.state, let context else { return }
-            var buffer = context.channel.allocator.buffer(capacity: 160)
-            ErrorResponse(
-                severity: .notice, code: .warning,
-                message: "waiting for a server connection (query_wait_notify)",
-                detail: "Every server of pool \(pool.map { "\($0)" } ?? "?") is in use; the query runs when one is "
-                    + "free, or fails after query_wait_timeout.").encode(into: &buffer, type: UInt8(ascii: "N"))
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        }
+        waitNoticeSent = false
     }
 
     func disarmWaitNotice() {
-        waitNoticeTimer?.cancel()
-        waitNoticeTimer = nil
+        waitNoticeSent = true
+    }
+
+    /// Upkeep found this client waiting longer than query_wait_notify: tell it, once per wait.
+    func waitedLong() {
+        guard !waitNoticeSent, case .ready = phase, case .waiting = session.state, let context else { return }
+        waitNoticeSent = true
+        var buffer = context.channel.allocator.buffer(capacity: 160)
+        ErrorResponse(
+            severity: .notice, code: .warning,
+            message: "waiting for a server connection (query_wait_notify)",
+            detail: "Every server of pool \(pool.map { "\($0)" } ?? "?") is in use; the query runs when one is "
+                + "free, or fails after query_wait_timeout.").encode(into: &buffer, type: UInt8(ascii: "N"))
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 }

@@ -81,8 +81,8 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     var loginTimer: Scheduled<Void>?
     /// transaction_timeout: armed when ReadyForQuery says a transaction began, cancelled when it ends.
     var transactionTimer: Scheduled<Void>?
-    /// query_wait_notify: armed while the client waits for a server.
-    var waitNoticeTimer: Scheduled<Void>?
+    /// query_wait_notify: set once the notice went out (or no wait is in progress).
+    var waitNoticeSent = true
     let connectedAt = ContinuousClock.now
     let connectedAtWall = time(nil)
     /// Wall-clock time the client last started a transaction (SHOW CLIENTS request_time).
@@ -206,7 +206,6 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         phase = .closed
         loginTimer?.cancel()
         transactionTimer?.cancel()
-        waitNoticeTimer?.cancel()
         switch previous {
         case .fetchingParameters:
             if let pool { executor.cancelWait(id, key: pool) }
@@ -451,8 +450,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         tag.standing = record.standing
         tag.opensTransaction = held.first.map { frame in
             guard frame.type == FrontendType.query else { return false }
-            var body = frame.body
-            return body.readBytes(length: min(body.readableBytes, 256)).map(TransactionStart.opens) ?? false
+            // In place, no copy: this runs on every wait of a saturated pool.
+            return frame.body.withUnsafeReadableBytes { bytes in
+                TransactionStart.opens(UnsafeRawBufferPointer(rebasing: bytes.prefix(256)).bindMemory(to: UInt8.self))
+            }
         } ?? false
         executor.acquire(self, key: key, tag: tag, wanted: wantedParameters)
     }

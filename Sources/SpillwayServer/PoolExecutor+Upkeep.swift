@@ -33,6 +33,7 @@ extension PoolExecutor {
         for work in open { self.open(work) }
         closeStatsPeriodIfDue(now: now)
         enforceClientTimeouts()
+        notifyLongWaits(now: now)
         watchForLeaks(now: now)
         for (client, key, reason) in timedOut {
             logger.warning("client waited too long for a server", metadata: [
@@ -87,5 +88,22 @@ extension PoolExecutor {
         state.withLockedValue { state in
             state.pools[key].map { ($0.machine.serverCount, $0.machine.idleCount, $0.machine.activeCount, $0.machine.waitingCount) }
         }
+    }
+
+    /// query_wait_notify: clients waiting for a server longer than it are told once (each checks its own flag).
+    func notifyLongWaits(now: ContinuousClock.Instant) {
+        let seconds = config.settings.queryWaitNotify
+        guard seconds > 0 else { return }
+        let after = Duration.milliseconds(Int64(seconds * 1000))
+        let waiting = state.withLockedValue { state -> [ClientConnection] in
+            var found: [ClientConnection] = []
+            for entry in state.pools.values {
+                for waiter in entry.machine.waiters.waiting where now - waiter.since >= after {
+                    if let client = state.clients[waiter.tag.client] { found.append(client) }
+                }
+            }
+            return found
+        }
+        for client in waiting { client.onLoop { client.waitedLong() } }
     }
 }

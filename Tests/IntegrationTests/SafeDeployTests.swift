@@ -166,6 +166,25 @@ struct SafeDeployTests {
         #expect(next.stdout == "next\n", "\(next.stderr)")
     }
 
+    /// query_wait_notify = 1: a client that waits for a server longer than that gets one NOTICE saying so, and
+    /// its query still runs when the server is free.
+    @Test func queryWaitNotifyTellsTheWaitingClient() async throws {
+        let spillway = try await SpillwayUnderTest.start(
+            settings: ["default_pool_size = 1", "reserve_pool_size = 0", "query_wait_notify = 1"])
+        defer { Task { await spillway.stop() } }
+        let holder = Task { try await spillway.psql(["select pg_sleep(3)"]) }
+        try await eventually("the only server is busy") {
+            let rows = try await TestCluster.superuser(
+                "select count(*) from pg_stat_activity where query = 'select pg_sleep(3)' and state = 'active'")
+            return rows == ["1"]
+        }
+        let waiter = try await spillway.psql(["select 'served after the wait'"])
+        #expect(waiter.stdout == "served after the wait\n", "\(waiter.stderr)")
+        #expect(waiter.stderr.contains("waiting for a server connection (query_wait_notify)"), "\(waiter.stderr)")
+        #expect(waiter.stderr.components(separatedBy: "query_wait_notify").count == 2, "one notice: \(waiter.stderr)")
+        _ = try await holder.value
+    }
+
     // MARK: Protocol
 
     /// A logged-in client that sends message type 0xFE gets 08P01 naming it and is closed; the next client of the
