@@ -231,7 +231,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         context.close(promise: nil)
     }
 
-    private func releaseOnClose() {
+    func releaseOnClose() {
         publish(.unknown)
         let stats = traffic.take(at: Self.uptimeNanos())
         if let pool, !stats.isEmpty, linkedServer == nil { executor.record(stats, key: pool) }
@@ -490,30 +490,5 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         default:
             break
         }
-    }
-
-    // MARK: Errors
-
-    /// A logged-in client sent a message type that has no place there: 08P01 naming it, then close. The server
-    /// it held (if any) is cleaned or closed by `releaseOnClose`, as for any client that leaves mid-exchange.
-    func protocolViolation(_ type: UInt8) {
-        logger.warning("protocol violation: unexpected message type from client", metadata: [
-            "type": "\(FrontendType.describe(type))",
-        ])
-        fatal(.protocolViolation, "unexpected message type \(FrontendType.describe(type)) from client",
-              detail: "Spillway closes a connection whose client breaks the PostgreSQL protocol.")
-    }
-
-    /// Sends a FATAL ErrorResponse and closes the connection.
-    func fatal(_ code: SQLState, _ message: String, detail: String? = nil, hint: String? = nil) {
-        guard let context else { return }
-        if case .ready = phase { releaseOnClose() }
-        phase = .closed
-        closeReason = "\(code.rawValue) \(message)"
-        executor.metrics?.errorSent(code.rawValue, origin: "spillway")
-        var buffer = context.channel.allocator.buffer(capacity: 128)
-        ErrorResponse(severity: .fatal, code: code, message: message, detail: detail, hint: hint).encode(into: &buffer)
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
     }
 }

@@ -73,8 +73,8 @@ public final class Spillway: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(settings.listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            // TCP_NODELAY: ServerBootstrap sets it on accepted TCP sockets at IPPROTO_TCP. (`.socketOption
-            // (.tcp_nodelay)` would be SOL_SOCKET option 1, SO_DEBUG: EACCES for anyone but root.)
+            // TCP_NODELAY: ServerBootstrap sets it on accepted TCP sockets at IPPROTO_TCP. (At SOL_SOCKET, option 1
+            // is SO_DEBUG: EACCES for anyone but root.)
             // Idle clients are most clients: start each with a small receive buffer that grows with traffic.
             .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65536))
             .childChannelInitializer { channel in

@@ -48,7 +48,7 @@ public final class WireClient: Sendable {
         do {
             channel = try await ClientBootstrap(group: loop)
                 .connectTimeout(configuration.connectTimeout.timeAmount)
-                // TCP_NODELAY: ClientBootstrap sets it at IPPROTO_TCP (`.socketOption(.tcp_nodelay)` is SO_DEBUG).
+                // TCP_NODELAY: ClientBootstrap sets it at IPPROTO_TCP (a SOL_SOCKET option 1 would be SO_DEBUG).
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(handler.value)

@@ -7,10 +7,7 @@ import Testing
 /// nobody is reclaimed before idle_transaction_reclaim_after.
 @Suite struct TransactionGateTests {
     private func machine(poolSize: Int) -> PoolStateMachine {
-        var next: UInt64 = 0
         let box = Box()
-        _ = next
-        next = 0
         return PoolStateMachine(
             key: PoolKey(database: "app", user: "u"), limits: .init(poolSize: poolSize), loops: 1,
             nextServer: { box.next() })
