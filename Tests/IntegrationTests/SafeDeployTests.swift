@@ -172,10 +172,10 @@ struct SafeDeployTests {
         let spillway = try await SpillwayUnderTest.start(
             settings: ["default_pool_size = 1", "reserve_pool_size = 0", "query_wait_notify = 1"])
         defer { Task { await spillway.stop() } }
-        let holder = Task { try await spillway.psql(["select pg_sleep(3)"]) }
+        let holder = Task { try await spillway.psql(["select pg_sleep(6)"]) }
         try await eventually("the only server is busy") {
             let rows = try await TestCluster.superuser(
-                "select count(*) from pg_stat_activity where query = 'select pg_sleep(3)' and state = 'active'")
+                "select count(*) from pg_stat_activity where query = 'select pg_sleep(6)' and state = 'active'")
             return rows == ["1"]
         }
         let waiter = try await spillway.psql(["select 'served after the wait'"])
