@@ -35,6 +35,15 @@ let package = Package(
             name: "SpillwayCore",
             dependencies: ["PostgresWire"]
         ),
+        .target(name: "CSpillwayEngine"),
+        .target(
+            name: "SpillwayEngine",
+            dependencies: [
+                "CSpillwayEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         .target(
             name: "SpillwayServer",
             dependencies: [
@@ -78,6 +87,10 @@ let package = Package(
         .testTarget(
             name: "SpillwayCoreTests",
             dependencies: ["SpillwayCore", "PostgresWire"]
+        ),
+        .testTarget(
+            name: "SpillwayEngineTests",
+            dependencies: ["SpillwayEngine", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "SpillwayServerTests",
