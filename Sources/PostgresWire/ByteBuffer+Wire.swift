@@ -3,8 +3,8 @@ import NIOCore
 /// Helpers shared by the codecs: message framing on write, strict reads that turn short input into `WireError`.
 extension ByteBuffer {
     /// Writes one typed message: Byte1 type, Int32 length (counting itself and the body, not the type), body.
-    mutating func writeMessage(type: UInt8, body: (inout ByteBuffer) -> Void) {
-        self.writeInteger(type)
+    mutating func writeMessage(type: MessageType, body: (inout ByteBuffer) -> Void) {
+        self.writeInteger(type.rawValue)
         let lengthIndex = self.writerIndex
         self.writeInteger(Int32(0))  // Int32: length, patched below once the body is written
         body(&self)

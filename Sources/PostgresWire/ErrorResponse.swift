@@ -101,8 +101,9 @@ public struct ErrorResponse: Sendable, Equatable {
     /// The hint ('H').
     public var hint: String? { self[Field.hint] }
 
-    /// Encodes the complete message with the given type byte: 'E' (default) or 'N'.
-    public func encode(into buffer: inout ByteBuffer, type: UInt8 = UInt8(ascii: "E")) {
+    /// Encodes the complete message as `type`: `.errorResponse` (default), or `.noticeResponse`, whose body has
+    /// the same encoding.
+    public func encode(into buffer: inout ByteBuffer, type: MessageType = .errorResponse) {
         buffer.writeMessage(type: type) { body in
             for field in self.fields {
                 body.writeInteger(field.type)  // Byte1: field type

@@ -15,16 +15,16 @@ public struct Frame: Sendable, Equatable {
         self.bytes = bytes
     }
 
-    /// Builds a frame from a type byte and a body (allocates; for tests and for messages Spillway creates).
-    public init(type: UInt8, body: ByteBuffer) {
+    /// Builds a frame from a message type and a body (allocates; for tests and for messages Spillway creates).
+    public init(type: MessageType, body: ByteBuffer) {
         var bytes = ByteBufferAllocator().buffer(capacity: 5 + body.readableBytes)
         bytes.writeMessage(type: type) { $0.writeImmutableBuffer(body) }
         self.bytes = bytes
     }
 
-    /// Byte1: the message type, e.g. `'Q'` for Query or `'Z'` for ReadyForQuery.
-    public var type: UInt8 {
-        self.bytes.getInteger(at: self.bytes.readerIndex, as: UInt8.self)!
+    /// Byte1: the message type, e.g. `.query` or `.readyForQuery`.
+    public var type: MessageType {
+        MessageType(rawValue: self.bytes.getInteger(at: self.bytes.readerIndex, as: UInt8.self)!)
     }
 
     /// The body: everything after Byte1 type and Int32 length, as a slice.
@@ -39,7 +39,7 @@ extension Frame {
     public var readyForQueryStatus: TransactionStatus? {
         let start = self.bytes.readerIndex
         guard self.bytes.readableBytes == 6,
-            self.bytes.getInteger(at: start, as: UInt8.self) == UInt8(ascii: "Z"),
+            self.bytes.getInteger(at: start, as: UInt8.self) == MessageType.readyForQuery.rawValue,
             self.bytes.getInteger(at: start + 1, as: Int32.self) == 5,  // Int32: length 5
             let status = self.bytes.getInteger(at: start + 5, as: UInt8.self)  // Byte1: transaction status
         else {

@@ -46,7 +46,7 @@ public struct FrameDecoder: Sendable {
             return nil
         }
         let start = buffer.readerIndex
-        let type = buffer.getInteger(at: start, as: UInt8.self)!  // Byte1: message type
+        let type = MessageType(rawValue: buffer.getInteger(at: start, as: UInt8.self)!)  // Byte1: message type
         let length = buffer.getInteger(at: start + 1, as: Int32.self)!  // Int32: length including itself
         guard length >= 4 else {
             throw .invalidLength(length, type: type)
@@ -75,7 +75,7 @@ public struct FrameDecoder: Sendable {
             return nil
         }
         let start = buffer.readerIndex + runLength
-        let type = buffer.getInteger(at: start, as: UInt8.self)!  // Byte1: message type
+        let type = MessageType(rawValue: buffer.getInteger(at: start, as: UInt8.self)!)  // Byte1: message type
         let length = buffer.getInteger(at: start + 1, as: Int32.self)!  // Int32: length including itself
         guard length >= 4 else {
             throw .invalidLength(length, type: type)
@@ -134,13 +134,13 @@ public struct FrameDecoder: Sendable {
 /// Type and size of a complete frame seen by `FrameDecoder.peek()`.
 public struct FrameHeader: Sendable, Equatable {
     /// Byte1: the message type.
-    public var type: UInt8
+    public var type: MessageType
     /// The whole message: type byte, length field and body.
     public var size: Int
     /// The body's first byte, when there is one (ReadyForQuery's status).
     public var firstBodyByte: UInt8?
 
-    public init(type: UInt8, size: Int, firstBodyByte: UInt8?) {
+    public init(type: MessageType, size: Int, firstBodyByte: UInt8?) {
         self.type = type
         self.size = size
         self.firstBodyByte = firstBodyByte
@@ -149,7 +149,7 @@ public struct FrameHeader: Sendable, Equatable {
     /// The status of a ReadyForQuery ('Z', length 5); nil for any other frame.
     @inline(__always)
     public var readyForQueryStatus: TransactionStatus? {
-        guard type == UInt8(ascii: "Z"), size == 6, let byte = firstBodyByte else { return nil }
+        guard type == .readyForQuery, size == 6, let byte = firstBodyByte else { return nil }
         return TransactionStatus(rawValue: byte)
     }
 }

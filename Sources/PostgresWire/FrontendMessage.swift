@@ -28,39 +28,25 @@ public enum FrontendMessage: Sendable, Equatable {
         case saslContinue
     }
 
-    /// Message type bytes sent by the client.
-    public enum Kind {
-        /// 'Q': Query.
-        public static let query = UInt8(ascii: "Q")
-        /// 'X': Terminate.
-        public static let terminate = UInt8(ascii: "X")
-        /// 'p': PasswordMessage, SASLInitialResponse and SASLResponse.
-        public static let password = UInt8(ascii: "p")
-        /// 'S': Sync.
-        public static let sync = UInt8(ascii: "S")
-        /// 'H': Flush.
-        public static let flush = UInt8(ascii: "H")
-    }
-
     /// Decodes the frame if it is one of the types above, else returns nil (Parse, Bind, Execute, Describe, Close,
     /// CopyData ... stay opaque). Throws when the type is known but the body does not parse.
     public init?(frame: Frame, passwordContext: PasswordContext = .password) throws(WireError) {
         var body = frame.body
         switch frame.type {
-        case Kind.query:
+        case .query:
             let query = try body.readCString("query string")  // String: the query
             try body.expectEnd(of: "query")
             self = .query(query)
-        case Kind.terminate:
+        case .terminate:
             try body.expectEnd(of: "terminate")
             self = .terminate
-        case Kind.sync:
+        case .sync:
             try body.expectEnd(of: "sync")
             self = .sync
-        case Kind.flush:
+        case .flush:
             try body.expectEnd(of: "flush")
             self = .flush
-        case Kind.password:
+        case .password:
             self = try FrontendMessage.decodePassword(body: body, context: passwordContext)
         default:
             return nil
@@ -102,16 +88,16 @@ public enum FrontendMessage: Sendable, Equatable {
     public func encode(into buffer: inout ByteBuffer) {
         switch self {
         case .query(let query):
-            buffer.writeMessage(type: Kind.query) { $0.writeCString(query) }  // String: the query
+            buffer.writeMessage(type: .query) { $0.writeCString(query) }  // String: the query
         case .terminate:
-            buffer.writeMessage(type: Kind.terminate) { _ in }
+            buffer.writeMessage(type: .terminate) { _ in }
         case .password(let password):
-            buffer.writeMessage(type: Kind.password) { body in
+            buffer.writeMessage(type: .password) { body in
                 body.writeBytes(password)  // String: the password ...
                 body.writeInteger(UInt8(0))  // ... and its terminator
             }
         case .saslInitialResponse(let mechanism, let data):
-            buffer.writeMessage(type: Kind.password) { body in
+            buffer.writeMessage(type: .password) { body in
                 body.writeCString(mechanism)  // String: selected mechanism
                 if let data {
                     body.writeInteger(Int32(data.count))  // Int32: length of the response
@@ -121,11 +107,11 @@ public enum FrontendMessage: Sendable, Equatable {
                 }
             }
         case .saslResponse(let data):
-            buffer.writeMessage(type: Kind.password) { $0.writeBytes(data) }  // Byten: SASL response data
+            buffer.writeMessage(type: .password) { $0.writeBytes(data) }  // Byten: SASL response data
         case .sync:
-            buffer.writeMessage(type: Kind.sync) { _ in }
+            buffer.writeMessage(type: .sync) { _ in }
         case .flush:
-            buffer.writeMessage(type: Kind.flush) { _ in }
+            buffer.writeMessage(type: .flush) { _ in }
         }
     }
 }

@@ -38,7 +38,7 @@ public struct ResultSet: Sendable, Equatable {
     /// Encodes RowDescription (when there are columns), each DataRow and CommandComplete.
     public func encode(into buffer: inout ByteBuffer) {
         if !columns.isEmpty {
-            buffer.writeMessage(type: UInt8(ascii: "T")) { body in
+            buffer.writeMessage(type: .rowDescription) { body in
                 body.writeInteger(Int16(columns.count))  // Int16: number of fields
                 for column in columns {
                     body.writeCString(column.name)  // String: field name
@@ -52,7 +52,7 @@ public struct ResultSet: Sendable, Equatable {
             }
         }
         for row in rows {
-            buffer.writeMessage(type: UInt8(ascii: "D")) { body in
+            buffer.writeMessage(type: .dataRow) { body in
                 body.writeInteger(Int16(row.count))  // Int16: number of values
                 for value in row {
                     guard let value else {
@@ -64,7 +64,7 @@ public struct ResultSet: Sendable, Equatable {
                 }
             }
         }
-        buffer.writeMessage(type: UInt8(ascii: "C")) { $0.writeCString(tag) }  // String: command tag
+        buffer.writeMessage(type: .commandComplete) { $0.writeCString(tag) }  // String: command tag
     }
 
     static func typeLength(_ oid: UInt32) -> Int16 {

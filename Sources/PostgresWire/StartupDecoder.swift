@@ -41,7 +41,7 @@ public struct StartupDecoder: Sendable {
         let start = buffer.readerIndex
         let length = buffer.getInteger(at: start, as: Int32.self)!  // Int32: length including itself
         guard length >= 8, Int(length) <= self.maxMessageSize else {
-            throw .invalidLength(length, type: 0)
+            throw .invalidLength(length, type: MessageType(rawValue: 0))  // a startup packet has no type byte
         }
         guard buffer.readableBytes >= Int(length) else {
             return nil

@@ -46,18 +46,18 @@ extension ClientConnection {
         guard let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 512)
         switch frame.type {
-        case FrontendType.terminate:
+        case .terminate:
             phase = .closed
             context.close(promise: nil)
             return
-        case FrontendType.query:
+        case .query:
             guard case .query(let text)? = try? FrontendMessage(frame: frame) else {
                 fatal(.protocolViolation, "malformed Query message")
                 return
             }
             if text.allSatisfy({ $0.isWhitespace || $0 == ";" }) {
-                buffer.writeInteger(UInt8(ascii: "I"))  // EmptyQueryResponse
-                buffer.writeInteger(Int32(4))
+                buffer.writeInteger(MessageType.emptyQueryResponse.rawValue)  // Byte1: EmptyQueryResponse
+                buffer.writeInteger(Int32(4))  // Int32: length, no body
             } else {
                 let console = AdminConsole(executor: executor, runtime: executor.config, loop: loop)
                 switch console.run(text, isAdmin: isAdmin) {
@@ -86,7 +86,7 @@ extension ClientConnection {
                 }
             }
             BackendMessage.readyForQuery(.idle).encode(into: &buffer)
-        case FrontendType.sync:
+        case .sync:
             BackendMessage.readyForQuery(.idle).encode(into: &buffer)
         default:
             ErrorResponse(severity: .error, code: .featureNotSupported,

@@ -8,11 +8,11 @@ extension ClientConnection {
 
     /// A logged-in client sent a message type that has no place there: 08P01 naming it, then close. The server
     /// it held (if any) is cleaned or closed by `releaseOnClose`, as for any client that leaves mid-exchange.
-    func protocolViolation(_ type: UInt8) {
+    func protocolViolation(_ type: MessageType) {
         logger.warning("protocol violation: unexpected message type from client", metadata: [
-            "type": "\(FrontendType.describe(type))",
+            "type": "\(type)",
         ])
-        fatal(.protocolViolation, "unexpected message type \(FrontendType.describe(type)) from client",
+        fatal(.protocolViolation, "unexpected message type \(type) from client",
               detail: "Spillway closes a connection whose client breaks the PostgreSQL protocol.")
     }
 

@@ -16,7 +16,7 @@ extension ClientConnection {
         guard let context else { return }
         while linkedServer === server, let header = try serverDecoder.peek() {
             switch header.type {
-            case BackendType.readyForQuery:
+            case .readyForQuery:
                 guard let status = header.readyForQueryStatus else {
                     serverDecoder.extendRun(header)
                     continue
@@ -38,11 +38,10 @@ extension ClientConnection {
                     rejectTransaction()
                     return
                 }
-            case BackendType.errorResponse, BackendType.parameterStatus, BackendType.copyInResponse,
-                BackendType.copyBothResponse:
+            case .errorResponse, .parameterStatus, .copyInResponse, .copyBothResponse:
                 if let run = serverDecoder.takeRun() { sendToClient(run, flush: false, context: context) }
                 guard let frame = try serverDecoder.next() else { return }
-                if header.type == BackendType.parameterStatus { server.noteParameterStatus(frame) }
+                if header.type == .parameterStatus { server.noteParameterStatus(frame) }
                 receiveFromServer(frame)
             default:
                 serverDecoder.extendRun(header)
@@ -94,7 +93,7 @@ extension ClientConnection {
     func receiveFromServer(_ frame: Frame) {
         guard let context else { return }
         switch frame.type {
-        case BackendType.readyForQuery:
+        case .readyForQuery:
             guard let status = frame.readyForQueryStatus else {
                 sendToClient(frame.bytes, flush: false, context: context)
                 return
@@ -112,10 +111,10 @@ extension ClientConnection {
             case .rejectTransaction:
                 rejectTransaction()
             }
-        case BackendType.copyInResponse, BackendType.copyBothResponse:
+        case .copyInResponse, .copyBothResponse:
             session.copyInStarted()
             sendToClient(frame.bytes, flush: false, context: context)
-        case BackendType.errorResponse:
+        case .errorResponse:
             session.serverError()
             // A FATAL from the server ends the server connection, not the client's: keep it for serverLost,
             // which tells the client in a form that lets it go on where it can.
@@ -126,7 +125,7 @@ extension ClientConnection {
                 return
             }
             sendToClient(frame.bytes, flush: false, context: context)
-        case BackendType.parameterStatus:
+        case .parameterStatus:
             // The client's own statement changed a setting: it follows the client to its next server.
             if case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) {
                 wantedParameters.set(name, value)

@@ -59,7 +59,7 @@ extension ClientConnection {
             severity: .notice, code: .warning,
             message: "waiting for a server connection (query_wait_notify)",
             detail: "Every server of pool \(pool.map { "\($0)" } ?? "?") is in use; the query runs when one is "
-                + "free, or fails after query_wait_timeout.").encode(into: &buffer, type: UInt8(ascii: "N"))
+                + "free, or fails after query_wait_timeout.").encode(into: &buffer, type: .noticeResponse)
         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
     }
 }

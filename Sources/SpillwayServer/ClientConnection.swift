@@ -109,13 +109,13 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// The start of the body of the last Query or Parse sent in the current transaction (a slice, no copy),
     /// for leak reports; dropped when the transaction ends.
     var lastStatement: ByteBuffer?
-    var lastStatementType: UInt8 = 0
+    var lastStatementType = MessageType.query
     static let statementBytesKept = 512
 
     /// The first 200 characters of the last statement's text (no parameter values: Parse carries `$1`).
     var lastStatementForLog: String {
         guard var body = lastStatement else { return "" }
-        if lastStatementType == FrontendType.parse { _ = body.readNullTerminatedString() }  // the statement name
+        if lastStatementType == .parse { _ = body.readNullTerminatedString() }  // the statement name
         let text = body.readNullTerminatedString() ?? body.readString(length: body.readableBytes) ?? ""
         return String(text.prefix(200))
     }
@@ -262,10 +262,10 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
             switch phase {
             case .authenticating(var login, let request):
                 guard let frame = try decoder.next() else { return }
-                guard frame.type == UInt8(ascii: "p"),
+                guard frame.type == .password,
                       let message = try FrontendMessage(frame: frame, passwordContext: login.expectedContext)
                 else {
-                    fatal(.protocolViolation, "expected a password message, got message type '\(Character(Unicode.Scalar(frame.type)))'")
+                    fatal(.protocolViolation, "expected a password message, got message type \(frame.type)")
                     return
                 }
                 let step = login.receive(message)
@@ -286,15 +286,15 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     /// untouched); only frames to hold or act on are cut out one by one.
     private func forwardClientFrames() throws(WireError) {
         while case .ready = phase, let header = try decoder.peek() {
-            guard FrontendType.isValidAfterLogin(header.type) else {
+            guard header.type.isValidAfterLogin else {
                 flushRunToServer()
                 protocolViolation(header.type)
                 return
             }
-            if case .linked = session.state, header.type != FrontendType.terminate {
+            if case .linked = session.state, header.type != .terminate {
                 _ = session.clientMessage(header.type, now: ContinuousClock.now)
                 if traffic.isBetweenRequests { requestStarted(at: Self.uptimeNanos()) }
-                if header.type == FrontendType.query || header.type == FrontendType.parse {
+                if header.type == .query || header.type == .parse {
                     lastStatement = decoder.peekBody(header, upTo: Self.statementBytesKept)
                     lastStatementType = header.type
                 }
@@ -317,7 +317,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
 
     @inline(__always)
     func clientFrame(_ frame: Frame) {
-        if frame.type == FrontendType.query || frame.type == FrontendType.parse {
+        if frame.type == .query || frame.type == .parse {
             var body = frame.body
             lastStatement = body.readSlice(length: min(body.readableBytes, Self.statementBytesKept))
             lastStatementType = frame.type
@@ -437,7 +437,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
         executor.metrics?.errorSent(error.code?.rawValue ?? "XX000", origin: "spillway")
         // One ReadyForQuery for each held message that expected one; an unsynced batch gets the error alone
         // and its coming Sync is answered by whichever server serves it.
-        let syncs = held.reduce(0) { $0 + (FrontendType.endsWithReadyForQuery($1.type) ? 1 : 0) }
+        let syncs = held.reduce(0) { $0 + ($1.type.endsWithReadyForQuery ? 1 : 0) }
         held.removeAll(keepingCapacity: true)
         var buffer = context.channel.allocator.buffer(capacity: 128)
         error.encode(into: &buffer)
@@ -449,7 +449,7 @@ final class ClientConnection: ChannelInboundHandler, @unchecked Sendable {
     func waitForServer(_ key: PoolKey) {
         tag.standing = record.standing
         tag.opensTransaction = held.first.map { frame in
-            guard frame.type == FrontendType.query else { return false }
+            guard frame.type == .query else { return false }
             // In place, no copy: this runs on every wait of a saturated pool.
             return frame.body.withUnsafeReadableBytes { bytes in
                 TransactionStart.opens(UnsafeRawBufferPointer(rebasing: bytes.prefix(256)).bindMemory(to: UInt8.self))

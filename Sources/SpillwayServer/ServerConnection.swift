@@ -398,7 +398,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
     private func handle(_ frame: Frame, context: ChannelHandlerContext) {
         switch phase {
         case .forwarding(let client):
-            if frame.type == BackendType.parameterStatus { noteParameterStatus(frame) }
+            if frame.type == .parameterStatus { noteParameterStatus(frame) }
             if client.loop === loop {
                 client.receiveFromServer(frame)
             } else {
@@ -406,7 +406,7 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             }
         case .internalQuery(var query):
             switch frame.type {
-            case BackendType.readyForQuery:
+            case .readyForQuery:
                 query.remainingReadyForQuery -= 1
                 if query.remainingReadyForQuery > 0 {
                     phase = .internalQuery(query)
@@ -428,13 +428,13 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
                 } else {
                     query.completion(.success(frame.readyForQueryStatus ?? .idle))
                 }
-            case BackendType.errorResponse:
+            case .errorResponse:
                 query.error = (try? ErrorResponse(body: frame.body)) ?? ErrorResponse(
                     severity: .error, code: .internalError, message: "unreadable error")
                 phase = .internalQuery(query)
-            case BackendType.parameterStatus:
+            case .parameterStatus:
                 noteParameterStatus(frame)
-            case BackendType.dataRow:
+            case .dataRow:
                 var body = frame.body
                 let count = body.readInteger(as: Int16.self) ?? 0
                 query.rows.append((0..<max(count, 0)).map { _ in
@@ -449,9 +449,9 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             handleLogin(frame, login: &login, context: context)
         case .idle:
             switch frame.type {
-            case BackendType.parameterStatus:
+            case .parameterStatus:
                 noteParameterStatus(frame)
-            case BackendType.errorResponse:
+            case .errorResponse:
                 // An idle server only speaks up to say it is going away (e.g. pg_terminate_backend).
                 let error = try? ErrorResponse(body: frame.body)
                 logger.info("idle server closed by PostgreSQL", metadata: ["sqlstate": "\(error?.code?.rawValue ?? "")"])

@@ -33,40 +33,40 @@ struct QueryResponse {
     mutating func receive(_ frame: Frame) -> Progress {
         var body = frame.body
         switch frame.type {
-        case UInt8(ascii: "T"):  // RowDescription
+        case .rowDescription:
             guard let names = Self.columnNames(&body) else {
                 return .broken(.protocolViolation("malformed RowDescription"))
             }
             columns = names
             rows = []
-        case UInt8(ascii: "D"):  // DataRow
+        case .dataRow:
             guard let row = Self.values(&body) else { return .broken(.protocolViolation("malformed DataRow")) }
             rows.append(row)
-        case UInt8(ascii: "C"):  // CommandComplete
+        case .commandComplete:
             guard let tag = body.readNullTerminatedString() else {
                 return .broken(.protocolViolation("malformed CommandComplete"))
             }
             results.append(QueryResult(columns: columns, rows: rows, tag: tag))
             columns = []
             rows = []
-        case UInt8(ascii: "I"):  // EmptyQueryResponse
+        case .emptyQueryResponse:
             results.append(QueryResult(tag: ""))
-        case BackendMessage.Kind.errorResponse:
+        case .errorResponse:
             do {
                 error = try ErrorResponse(body: body)
             } catch {
                 return .broken(.protocolViolation(error.description))
             }
-        case BackendMessage.Kind.readyForQuery:
+        case .readyForQuery:
             if let error {
                 return .done(.failure(.server(error)))
             }
             return .done(.success(results))
-        case BackendMessage.Kind.noticeResponse, BackendMessage.Kind.parameterStatus, UInt8(ascii: "A"):
+        case .noticeResponse, .parameterStatus, .notificationResponse:
             break  // notices, changed settings and notifications do not change the result
         default:
             // CopyInResponse and friends need a conversation this client does not hold.
-            return .broken(.protocolViolation("unexpected message \(frame.typeName) in a query answer"))
+            return .broken(.protocolViolation("unexpected message \(frame.type) in a query answer"))
         }
         return .more
     }

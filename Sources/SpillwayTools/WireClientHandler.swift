@@ -18,11 +18,11 @@ final class WireClientHandler: ChannelInboundHandler {
         /// True when `frame` ends the wait.
         func isEnd(_ frame: Frame) -> Bool {
             switch (self, frame.type) {
-            case (_, BackendMessage.Kind.readyForQuery):
+            case (_, .readyForQuery):
                 return true
-            case (.loginStep, BackendMessage.Kind.errorResponse):
+            case (.loginStep, .errorResponse):
                 return true
-            case (.loginStep, BackendMessage.Kind.authentication):
+            case (.loginStep, .authentication):
                 // Int32: authentication code; 0 (AuthenticationOk) needs no answer, the rest of the login follows
                 return frame.body.getInteger(at: frame.body.readerIndex, as: Int32.self) != 0
             default:

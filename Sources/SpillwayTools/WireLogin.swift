@@ -83,7 +83,7 @@ struct WireLogin {
             state = .done
             return .ready
         case nil:
-            return fail(.protocolViolation("unexpected message \(frame.typeName) during login"))
+            return fail(.protocolViolation("unexpected message \(frame.type) during login"))
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import PostgresWire
 import SpillwayTools
 import Testing
 
@@ -15,7 +16,7 @@ struct LoginTimeoutTests {
         let started = ContinuousClock.now
         let bytes = try await Task.detached { try loopbackExchange(port: spillway.port, send: []) }.value
         let text = String(decoding: bytes, as: UTF8.self)
-        #expect(bytes.first == UInt8(ascii: "E"), "expected an ErrorResponse, got \(bytes.prefix(16))")
+        #expect(bytes.first == MessageType.errorResponse.rawValue, "expected an ErrorResponse, got \(bytes.prefix(16))")
         #expect(text.contains("client_login_timeout"), "\(text)")
         #expect(ContinuousClock.now - started < .seconds(5))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresWire
 import SpillwayTools
 import Testing
 
@@ -204,7 +205,8 @@ struct SafeDeployTests {
         startup += withUnsafeBytes(of: length.bigEndian, Array.init) + body
         // A query first, so the server connection is in use, then the bad type.
         let query = Array("select 1".utf8) + [0]
-        startup += [UInt8(ascii: "Q")] + withUnsafeBytes(of: UInt32(query.count + 4).bigEndian, Array.init) + query
+        let queryLength = withUnsafeBytes(of: UInt32(query.count + 4).bigEndian, Array.init)
+        startup += [MessageType.query.rawValue] + queryLength + query
         startup += [0xFE, 0, 0, 0, 4]
         let port = spillway.port
         let received = try await Task.detached { try loopbackExchange(port: port, send: startup) }.value

@@ -41,7 +41,7 @@ struct BackendMessageTests {
     /// ReadyForQuery encodes to the exact six bytes PostgreSQL sends, which the fast path also reads.
     @Test func readyForQueryBytes() throws {
         let encoded = Fixtures.encoded { BackendMessage.readyForQuery(.inTransaction).encode(into: &$0) }
-        #expect(Array(encoded.readableBytesView) == [UInt8(ascii: "Z"), 0, 0, 0, 5, UInt8(ascii: "T")])
+        #expect(Array(encoded.readableBytesView) == [MessageType.readyForQuery.rawValue, 0, 0, 0, 5, UInt8(ascii: "T")])
         #expect(Frame(bytes: encoded).readyForQueryStatus == .inTransaction)
     }
 
@@ -50,27 +50,27 @@ struct BackendMessageTests {
         let encoded = Fixtures.encoded {
             BackendMessage.authentication(.md5Password(salt: [1, 2, 3, 4])).encode(into: &$0)
         }
-        #expect(Array(encoded.readableBytesView) == Fixtures.message("R", Fixtures.int32(5) + [1, 2, 3, 4]))
+        #expect(Array(encoded.readableBytesView) == Fixtures.message(.authentication, Fixtures.int32(5) + [1, 2, 3, 4]))
     }
 
     /// Messages the pooler does not act on stay opaque: DataRow, RowDescription, CommandComplete.
     @Test func otherTypesAreOpaque() throws {
-        #expect(try Self.decode(Fixtures.message("D", [0, 0])) == nil)
-        #expect(try Self.decode(Fixtures.message("T", [0, 0])) == nil)
-        #expect(try Self.decode(Fixtures.message("C", Fixtures.cString("SELECT 1"))) == nil)
+        #expect(try Self.decode(Fixtures.message(.dataRow, [0, 0])) == nil)
+        #expect(try Self.decode(Fixtures.message(.rowDescription, [0, 0])) == nil)
+        #expect(try Self.decode(Fixtures.message(.commandComplete, Fixtures.cString("SELECT 1"))) == nil)
     }
 
     /// Known types with bodies that do not parse are malformed.
     @Test(arguments: [
-        Fixtures.message("Z", [UInt8(ascii: "Q")]),
-        Fixtures.message("Z", []),
-        Fixtures.message("Z", [UInt8(ascii: "I"), 0]),
-        Fixtures.message("K", Fixtures.int32(1)),
-        Fixtures.message("S", Fixtures.cString("client_encoding")),
-        Fixtures.message("R", [0, 0]),
-        Fixtures.message("R", Fixtures.int32(5) + [1, 2]),
-        Fixtures.message("R", Fixtures.int32(10) + Fixtures.cString("SCRAM-SHA-256")),
-        Fixtures.message("E", [UInt8(ascii: "S")] + Array("ERROR".utf8)),
+        Fixtures.message(.readyForQuery, [UInt8(ascii: "Q")]),
+        Fixtures.message(.readyForQuery, []),
+        Fixtures.message(.readyForQuery, [UInt8(ascii: "I"), 0]),
+        Fixtures.message(.backendKeyData, Fixtures.int32(1)),
+        Fixtures.message(.parameterStatus, Fixtures.cString("client_encoding")),
+        Fixtures.message(.authentication, [0, 0]),
+        Fixtures.message(.authentication, Fixtures.int32(5) + [1, 2]),
+        Fixtures.message(.authentication, Fixtures.int32(10) + Fixtures.cString("SCRAM-SHA-256")),
+        Fixtures.message(.errorResponse, [UInt8(ascii: "S")] + Array("ERROR".utf8)),
     ])
     func malformedBodies(bytes: [UInt8]) {
         #expect(throws: WireError.self) { try Self.decode(bytes) }
@@ -78,7 +78,7 @@ struct BackendMessageTests {
 
     /// AuthenticationGSSContinue (code 8) keeps only its code.
     @Test func unsupportedAuthenticationKeepsCode() throws {
-        let bytes = Fixtures.message("R", Fixtures.int32(8) + [1, 2, 3])
+        let bytes = Fixtures.message(.authentication, Fixtures.int32(8) + [1, 2, 3])
         #expect(try Self.decode(bytes) == .authentication(.other(code: 8)))
     }
 }

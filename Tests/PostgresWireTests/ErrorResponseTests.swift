@@ -33,7 +33,7 @@ struct ErrorResponseTests {
         let encoded = Fixtures.encoded { Self.full.encode(into: &$0) }
         let frames = try Fixtures.frames(Array(encoded.readableBytesView), chunkSize: chunkSize)
         #expect(frames.count == 1)
-        #expect(frames[0].type == UInt8(ascii: "E"))
+        #expect(frames[0].type == .errorResponse)
         let decoded = try ErrorResponse(body: frames[0].body)
         #expect(decoded == Self.full)
         #expect(decoded.severity == "ERROR")
@@ -55,9 +55,9 @@ struct ErrorResponseTests {
         )
         #expect(notice.fields.map(\.type) == Array("SVCMH".utf8))
         #expect(notice.detail == nil)
-        let encoded = Fixtures.encoded { notice.encode(into: &$0, type: UInt8(ascii: "N")) }
+        let encoded = Fixtures.encoded { notice.encode(into: &$0, type: .noticeResponse) }
         let frame = Frame(bytes: encoded)
-        #expect(frame.type == UInt8(ascii: "N"))
+        #expect(frame.type == .noticeResponse)
         #expect(try ErrorResponse(body: frame.body) == notice)
     }
 
@@ -69,7 +69,7 @@ struct ErrorResponseTests {
             [UInt8(ascii: "S")] + Fixtures.cString("FATAL") + [UInt8(ascii: "V")] + Fixtures.cString("FATAL")
             + [UInt8(ascii: "C")] + Fixtures.cString("53300") + [UInt8(ascii: "M")]
             + Fixtures.cString("no more connections allowed") + [0]
-        #expect(Array(encoded.readableBytesView) == Fixtures.message("E", body))
+        #expect(Array(encoded.readableBytesView) == Fixtures.message(.errorResponse, body))
     }
 
     /// A zero byte inside a field value is cut there on encode, so the stream stays in step.
@@ -133,7 +133,7 @@ struct ErrorResponseTests {
 
     /// A WireError turns into the FATAL ErrorResponse a client gets before the close.
     @Test func wireErrorAsErrorResponse() {
-        let response = WireError.invalidLength(0, type: UInt8(ascii: "Q")).errorResponse
+        let response = WireError.invalidLength(0, type: .query).errorResponse
         #expect(response.severity == "FATAL")
         #expect(response.code == .protocolViolation)
         #expect(response.message == "invalid length 0 for message type 'Q'")

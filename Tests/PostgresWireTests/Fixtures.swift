@@ -16,8 +16,8 @@ enum Fixtures {
     }
 
     /// A typed message: Byte1 type, Int32 length, body.
-    static func message(_ type: Character, _ body: [UInt8] = []) -> [UInt8] {
-        [type.asciiValue!] + int32(Int32(4 + body.count)) + body
+    static func message(_ type: MessageType, _ body: [UInt8] = []) -> [UInt8] {
+        [type.rawValue] + int32(Int32(4 + body.count)) + body
     }
 
     /// Big-endian Int32 bytes.

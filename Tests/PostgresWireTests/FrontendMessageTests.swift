@@ -42,9 +42,9 @@ struct FrontendMessageTests {
     /// Query and Terminate encode to the bytes psql sends.
     @Test func wireBytes() {
         let query = Fixtures.encoded { FrontendMessage.query("BEGIN").encode(into: &$0) }
-        #expect(Array(query.readableBytesView) == Fixtures.message("Q", Fixtures.cString("BEGIN")))
+        #expect(Array(query.readableBytesView) == Fixtures.message(.query, Fixtures.cString("BEGIN")))
         let terminate = Fixtures.encoded { FrontendMessage.terminate.encode(into: &$0) }
-        #expect(Array(terminate.readableBytesView) == [UInt8(ascii: "X"), 0, 0, 0, 4])
+        #expect(Array(terminate.readableBytesView) == [MessageType.terminate.rawValue, 0, 0, 0, 4])
     }
 
     /// SASLInitialResponse without data carries length -1.
@@ -54,37 +54,39 @@ struct FrontendMessageTests {
         }
         #expect(
             Array(encoded.readableBytesView)
-                == Fixtures.message("p", Fixtures.cString("SCRAM-SHA-256") + Fixtures.int32(-1))
+                == Fixtures.message(.password, Fixtures.cString("SCRAM-SHA-256") + Fixtures.int32(-1))
         )
     }
 
     /// The same 'p' bytes read as a PasswordMessage or as a SASLResponse, as the caller says.
     @Test func passwordContextDecidesMeaning() throws {
-        let bytes = Fixtures.message("p", Fixtures.cString("secret"))
+        let bytes = Fixtures.message(.password, Fixtures.cString("secret"))
         #expect(try Self.decode(bytes, .password) == .password(Array("secret".utf8)))
         #expect(try Self.decode(bytes, .saslContinue) == .saslResponse(Fixtures.cString("secret")))
     }
 
     /// Extended-protocol and COPY messages stay opaque.
-    @Test(arguments: ["P", "B", "E", "D", "C", "d", "c", "f", "F"])
-    func otherTypesAreOpaque(type: String) throws {
-        #expect(try Self.decode(Fixtures.message(Character(type), [0])) == nil)
+    @Test(arguments: [
+        MessageType.parse, .bind, .execute, .describe, .close, .copyData, .copyDone, .copyFail, .functionCall,
+    ])
+    func otherTypesAreOpaque(type: MessageType) throws {
+        #expect(try Self.decode(Fixtures.message(type, [0])) == nil)
     }
 
     /// Known types with bodies that do not parse are malformed.
     @Test(arguments: [
-        (Fixtures.message("Q", Array("SELECT 1".utf8)), FrontendMessage.PasswordContext.password),
-        (Fixtures.message("Q", Fixtures.cString("SELECT 1") + [1]), .password),
-        (Fixtures.message("X", [0]), .password),
-        (Fixtures.message("S", [0]), .password),
-        (Fixtures.message("H", [0]), .password),
-        (Fixtures.message("p", Array("secret".utf8)), .password),
-        (Fixtures.message("p", Fixtures.cString("sec") + Fixtures.cString("ret")), .password),
-        (Fixtures.message("p", []), .password),
-        (Fixtures.message("p", Fixtures.cString("SCRAM-SHA-256")), .saslInitial),
-        (Fixtures.message("p", Fixtures.cString("SCRAM-SHA-256") + Fixtures.int32(5) + [1]), .saslInitial),
-        (Fixtures.message("p", Fixtures.cString("SCRAM-SHA-256") + Fixtures.int32(-2)), .saslInitial),
-        (Fixtures.message("p", Fixtures.cString("SCRAM-SHA-256") + Fixtures.int32(-1) + [1]), .saslInitial),
+        (Fixtures.message(.query, Array("SELECT 1".utf8)), FrontendMessage.PasswordContext.password),
+        (Fixtures.message(.query, Fixtures.cString("SELECT 1") + [1]), .password),
+        (Fixtures.message(.terminate, [0]), .password),
+        (Fixtures.message(.sync, [0]), .password),
+        (Fixtures.message(.flush, [0]), .password),
+        (Fixtures.message(.password, Array("secret".utf8)), .password),
+        (Fixtures.message(.password, Fixtures.cString("sec") + Fixtures.cString("ret")), .password),
+        (Fixtures.message(.password, []), .password),
+        (Fixtures.message(.password, Fixtures.cString("SCRAM-SHA-256")), .saslInitial),
+        (Fixtures.message(.password, Fixtures.cString("SCRAM-SHA-256") + Fixtures.int32(5) + [1]), .saslInitial),
+        (Fixtures.message(.password, Fixtures.cString("SCRAM-SHA-256") + Fixtures.int32(-2)), .saslInitial),
+        (Fixtures.message(.password, Fixtures.cString("SCRAM-SHA-256") + Fixtures.int32(-1) + [1]), .saslInitial),
     ])
     func malformedBodies(bytes: [UInt8], context: FrontendMessage.PasswordContext) {
         #expect(throws: WireError.self) { try Self.decode(bytes, context) }

@@ -80,7 +80,7 @@ struct StartupDecoderTests {
 
     /// A typed message pipelined right after the StartupMessage comes back from drain(), not as a packet.
     @Test func pipelinedBytesComeBackFromDrain() throws {
-        let query = Fixtures.message("Q", Fixtures.cString("SELECT 1"))
+        let query = Fixtures.message(.query, Fixtures.cString("SELECT 1"))
         var decoder = StartupDecoder()
         decoder.append(Fixtures.buffer(Self.startupBytes + query))
         #expect(try decoder.next() == .startup(Self.startup))
@@ -95,7 +95,7 @@ struct StartupDecoderTests {
     func invalidLengths(length: Int32) {
         var decoder = StartupDecoder()
         decoder.append(Fixtures.buffer(Fixtures.int32(length)))
-        #expect(throws: WireError.invalidLength(length, type: 0)) { try decoder.next() }
+        #expect(throws: WireError.invalidLength(length, type: MessageType(rawValue: 0))) { try decoder.next() }
     }
 
     /// An incomplete packet yields nil until its last byte.

@@ -137,14 +137,14 @@ import Testing
         #expect(!ClientSession.linked(to: s1, mode: .session, status: .idle).isIdleInTransaction)
         #expect(!ClientSession(mode: .transaction).isIdleInTransaction)
         var waiting = ClientSession(mode: .transaction)
-        #expect(waiting.clientMessage(FrontendType.query, now: ContinuousClock.now) == .holdAndAcquire)
+        #expect(waiting.clientMessage(MessageType.query, now: ContinuousClock.now) == .holdAndAcquire)
         #expect(!waiting.isIdleInTransaction)
     }
 
     /// A query in flight inside the transaction is work, not idling; its ReadyForQuery 'T' makes it idle again.
     @Test func pendingSyncsAreNotIdle() {
         var session = ClientSession.linked(to: s1, mode: .transaction, status: .inTransaction)
-        #expect(session.clientMessage(FrontendType.query, now: ContinuousClock.now) == .forward)
+        #expect(session.clientMessage(MessageType.query, now: ContinuousClock.now) == .forward)
         #expect(!session.isIdleInTransaction)
         #expect(session.readyForQuery(.inTransaction) == .forward)
         #expect(session.isIdleInTransaction)
@@ -159,11 +159,11 @@ import Testing
             !ClientSession.linked(to: s1, mode: .transaction, status: .inTransaction, unsynced: true)
                 .isIdleInTransaction)
         var session = ClientSession.linked(to: s1, mode: .transaction, status: .inTransaction)
-        for type in [FrontendType.parse, FrontendType.bind, FrontendType.execute] {
+        for type in [MessageType.parse, MessageType.bind, MessageType.execute] {
             _ = session.clientMessage(type, now: ContinuousClock.now)
             #expect(!session.isIdleInTransaction)
         }
-        _ = session.clientMessage(FrontendType.sync, now: ContinuousClock.now)
+        _ = session.clientMessage(MessageType.sync, now: ContinuousClock.now)
         #expect(!session.isIdleInTransaction)
         #expect(session.readyForQuery(.inTransaction) == .forward)
         #expect(session.isIdleInTransaction)
@@ -172,12 +172,12 @@ import Testing
     /// COPY FROM STDIN in progress is not idle, even with the batch's Sync swallowed by the copy.
     @Test func copyInProgressIsNotIdle() {
         var session = ClientSession.linked(to: s1, mode: .transaction, status: .inTransaction)
-        for type in [FrontendType.parse, FrontendType.bind, FrontendType.execute, FrontendType.sync] {
+        for type in [MessageType.parse, MessageType.bind, MessageType.execute, MessageType.sync] {
             _ = session.clientMessage(type, now: ContinuousClock.now)
         }
         session.copyInStarted()  // the Sync is ignored by PostgreSQL during the copy: nothing pending
         #expect(!session.isIdleInTransaction)
-        _ = session.clientMessage(UInt8(ascii: "d"), now: ContinuousClock.now)  // CopyData
+        _ = session.clientMessage(.copyData, now: ContinuousClock.now)
         #expect(!session.isIdleInTransaction)
     }
 }

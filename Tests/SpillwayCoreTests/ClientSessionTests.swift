@@ -3,19 +3,6 @@ import Testing
 
 @testable import SpillwayCore
 
-/// Frontend type bytes used below.
-private enum MessageType {
-    static let query = UInt8(ascii: "Q")
-    static let parse = UInt8(ascii: "P")
-    static let bind = UInt8(ascii: "B")
-    static let execute = UInt8(ascii: "E")
-    static let describe = UInt8(ascii: "D")
-    static let flush = UInt8(ascii: "H")
-    static let sync = UInt8(ascii: "S")
-    static let functionCall = UInt8(ascii: "F")
-    static let terminate = UInt8(ascii: "X")
-}
-
 @Suite struct ClientSessionTests {
     let t0 = ContinuousClock.now
     let s1 = ServerID(1)

@@ -65,7 +65,7 @@ import Testing
 
     /// RowDescription as (name, type OID) pairs.
     private func columns(_ frames: [Frame]) -> [PgBouncerConsole.Column] {
-        guard var body = frames.first(where: { $0.type == UInt8(ascii: "T") })?.body,
+        guard var body = frames.first(where: { $0.type == .rowDescription })?.body,
               let count = body.readInteger(as: Int16.self) else { return [] }
         var columns: [PgBouncerConsole.Column] = []
         for _ in 0..<count {
@@ -80,7 +80,7 @@ import Testing
     }
 
     private func dataRows(_ frames: [Frame]) -> [[String?]] {
-        frames.filter { $0.type == UInt8(ascii: "D") }.map { frame in
+        frames.filter { $0.type == .dataRow }.map { frame in
             var body = frame.body
             let count = body.readInteger(as: Int16.self) ?? 0
             return (0..<count).map { _ in
@@ -99,7 +99,7 @@ import Testing
         let reply = try query(channel, "show \(subject.lowercased());")
         #expect(columns(reply) == PgBouncerConsole.columns[subject], "SHOW \(subject)")
         #expect(reply.last?.readyForQueryStatus == .idle)
-        #expect(reply.contains { $0.type == UInt8(ascii: "C") })
+        #expect(reply.contains { $0.type == .commandComplete })
     }
 
     /// SHOW DATABASES reads the configuration: pool_size 7 for app.
@@ -117,7 +117,7 @@ import Testing
         let channel = try console(user: "root")
         _ = try frames(channel)
         let reply = try query(channel, "FROB")
-        let error = try reply.first { $0.type == UInt8(ascii: "E") }.map { try ErrorResponse(body: $0.body) }
+        let error = try reply.first { $0.type == .errorResponse }.map { try ErrorResponse(body: $0.body) }
         #expect(error?.code == .protocolViolation)
         #expect(error?.message == "invalid command 'FROB', use SHOW HELP;")
         #expect(error?.hint?.contains("SHOW") == true)
@@ -129,14 +129,15 @@ import Testing
         let channel = try console(user: "watcher")
         _ = try frames(channel)
         #expect(!columns(try query(channel, "SHOW POOLS")).isEmpty)
-        let error = try query(channel, "PAUSE").first { $0.type == UInt8(ascii: "E") }.map { try ErrorResponse(body: $0.body) }
+        let reply = try query(channel, "PAUSE")
+        let error = try reply.first { $0.type == .errorResponse }.map { try ErrorResponse(body: $0.body) }
         #expect(error?.message == "admin access needed")
     }
 
     /// A user in neither admin_users nor stats_users is refused with 28000 after authenticating.
     @Test func ordinaryUserIsRefused() throws {
         let channel = try console(user: "app")
-        let error = try frames(channel).first { $0.type == UInt8(ascii: "E") }.map { try ErrorResponse(body: $0.body) }
+        let error = try frames(channel).first { $0.type == .errorResponse }.map { try ErrorResponse(body: $0.body) }
         #expect(error?.code == .invalidAuthorizationSpecification)
         #expect(error?.severity == "FATAL")
         #expect(!channel.isActive)

@@ -56,7 +56,7 @@ import Testing
     }
 
     private func error(in frames: [Frame]) throws -> ErrorResponse? {
-        guard let frame = frames.first(where: { $0.type == UInt8(ascii: "E") }) else { return nil }
+        guard let frame = frames.first(where: { $0.type == .errorResponse }) else { return nil }
         return try ErrorResponse(body: frame.body)
     }
 
@@ -108,7 +108,7 @@ import Testing
         let allowed = try makeChannel("ignore_startup_parameters = extra_float_digits", passwords: ["alice": "pw"])
         try allowed.writeInbound(startup([("user", "alice"), ("database", "app"), ("extra_float_digits", "3")]))
         let reply = try frames(allowed)
-        #expect(reply.first?.type == UInt8(ascii: "R"), "expected an authentication request")
+        #expect(reply.first?.type == .authentication, "expected an authentication request")
     }
 
     /// md5 login with a wrong password and with an unknown user: the same 28P01 after the same exchange.
@@ -174,7 +174,7 @@ import Testing
         try channel.writeInbound(startup([("user", "alice"), ("database", "app")]))
         _ = try frames(channel)
         var bad = ByteBuffer()
-        bad.writeInteger(UInt8(ascii: "p"))
+        bad.writeInteger(MessageType.password.rawValue)
         bad.writeInteger(Int32(0))
         try channel.writeInbound(bad)
         let error = try error(in: frames(channel))

@@ -32,7 +32,7 @@ import Testing
     @Test func oneResultPerStatement() {
         let frames =
             WireFrames.of(ResultSet.command("BEGIN")) + WireFrames.of(ResultSet.command("UPDATE 1"))
-            + [WireFrames.empty("I")] + WireFrames.of([.readyForQuery(.inTransaction)])
+            + [WireFrames.empty(.emptyQueryResponse)] + WireFrames.of([.readyForQuery(.inTransaction)])
         #expect(
             Self.feed(frames)
                 == .done(
@@ -58,10 +58,10 @@ import Testing
         body.writeInteger(Int16(1))  // one value...
         body.writeInteger(Int32(10))  // ...of 10 bytes, but none follow
         #expect(
-            Self.feed([Frame(type: UInt8(ascii: "D"), body: body)]) == .broken(.protocolViolation("malformed DataRow")))
+            Self.feed([Frame(type: .dataRow, body: body)]) == .broken(.protocolViolation("malformed DataRow")))
         var copy = ByteBuffer()
         copy.writeBytes([0, 0, 0])
-        guard case .broken(.protocolViolation) = Self.feed([Frame(type: UInt8(ascii: "G"), body: copy)]) else {
+        guard case .broken(.protocolViolation) = Self.feed([Frame(type: .copyInResponse, body: copy)]) else {
             Issue.record("CopyInResponse was accepted")
             return
         }

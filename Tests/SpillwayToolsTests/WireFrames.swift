@@ -19,9 +19,9 @@ enum WireFrames {
         return split(buffer)
     }
 
-    /// One frame of type `type` with an empty body (EmptyQueryResponse 'I', CopyInResponse is not empty, ...).
-    static func empty(_ type: Character) -> Frame {
-        Frame(type: UInt8(ascii: type.unicodeScalars.first!), body: ByteBuffer())
+    /// One frame of type `type` with an empty body (EmptyQueryResponse; CopyInResponse is not empty, ...).
+    static func empty(_ type: MessageType) -> Frame {
+        Frame(type: type, body: ByteBuffer())
     }
 
     /// `bytes` cut into whole frames.

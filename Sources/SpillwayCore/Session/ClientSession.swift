@@ -2,7 +2,7 @@ import PostgresWire
 
 /// What one logged-in client holds and owes, in the pool mode it runs in.
 ///
-/// Pure: the client handler feeds it the type byte of every message in each direction and carries out the
+/// Pure: the client handler feeds it the `MessageType` of every message in each direction and carries out the
 /// returned action. It never reads bodies; the forwarding path stays header-only.
 public struct ClientSession: Sendable {
     /// The client's link to a server while it holds one.
@@ -120,8 +120,10 @@ public struct ClientSession: Sendable {
     }
 
     /// A message of type `type` arrived from the client.
-    public mutating func clientMessage(_ type: UInt8, now: @autoclosure () -> ContinuousClock.Instant) -> ClientMessageAction {
-        if type == FrontendType.terminate { return .terminate }
+    public mutating func clientMessage(
+        _ type: MessageType, now: @autoclosure () -> ContinuousClock.Instant
+    ) -> ClientMessageAction {
+        if type == .terminate { return .terminate }
         switch state {
         case .idle:
             state = .waiting(since: now())
@@ -142,7 +144,7 @@ public struct ClientSession: Sendable {
     }
 
     /// A held message was written to the newly assigned server.
-    public mutating func heldMessageForwarded(_ type: UInt8) {
+    public mutating func heldMessageForwarded(_ type: MessageType) {
         guard case .linked(var link) = state else { return }
         link.sent(type)
         state = .linked(link)
@@ -235,72 +237,26 @@ public struct ClientSession: Sendable {
 extension ClientSession.Link {
     /// Accounts for one message written to the server.
     @inline(__always)
-    mutating func sent(_ type: UInt8) {
+    mutating func sent(_ type: MessageType) {
         switch type {
-        case FrontendType.query, FrontendType.functionCall:
+        case .query, .functionCall:
             pendingSyncs += 1
             unsynced = false
             syncsSinceExecute = 0
-        case FrontendType.sync:
+        case .sync:
             if copyIn { return }  // ignored by PostgreSQL during COPY FROM STDIN
             pendingSyncs += 1
             unsynced = false
             syncsSinceExecute += 1
-        case FrontendType.execute:
+        case .execute:
             unsynced = true
             syncsSinceExecute = 0
-        case FrontendType.parse, FrontendType.bind, FrontendType.describe, FrontendType.close:
+        case .parse, .bind, .describe, .close:
             unsynced = true
-        case FrontendType.copyDone, FrontendType.copyFail:
+        case .copyDone, .copyFail:
             copyIn = false
         default:
             break  // Flush, CopyData: no effect on who owes what
         }
-    }
-}
-
-/// Frontend message type bytes the session looks at.
-public enum FrontendType {
-    public static let query = UInt8(ascii: "Q")
-    public static let sync = UInt8(ascii: "S")
-    public static let functionCall = UInt8(ascii: "F")
-    public static let terminate = UInt8(ascii: "X")
-    public static let parse = UInt8(ascii: "P")
-    public static let bind = UInt8(ascii: "B")
-    public static let describe = UInt8(ascii: "D")
-    public static let execute = UInt8(ascii: "E")
-    public static let close = UInt8(ascii: "C")
-    public static let copyDone = UInt8(ascii: "c")
-    public static let copyFail = UInt8(ascii: "f")
-    public static let copyData = UInt8(ascii: "d")
-    public static let flush = UInt8(ascii: "H")
-
-    /// The message types a logged-in client may send: Query, the extended protocol (Parse, Bind, Describe,
-    /// Execute, Close, Sync, Flush), FunctionCall, COPY (CopyData, CopyDone, CopyFail) and Terminate. Anything
-    /// else (a PasswordMessage after login, a type PostgreSQL does not have) is a protocol violation: PostgreSQL
-    /// and PgBouncer answer 08P01 and close.
-    @inline(__always)
-    public static func isValidAfterLogin(_ type: UInt8) -> Bool {
-        validAfterLogin[Int(type)]
-    }
-
-    private static let validAfterLogin: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for type in [query, sync, functionCall, terminate, parse, bind, describe, execute, close, copyDone, copyFail,
-                     copyData, flush] {
-            table[Int(type)] = true
-        }
-        return table
-    }()
-
-    /// A message type for humans: `'Q'` for a printable byte, `0xFE` otherwise.
-    public static func describe(_ type: UInt8) -> String {
-        (0x21...0x7E).contains(type) ? "'\(Character(Unicode.Scalar(type)))'" : "0x" + String(type, radix: 16, uppercase: true)
-    }
-
-    /// Query, Sync and FunctionCall are each answered by exactly one ReadyForQuery.
-    @inline(__always)
-    public static func endsWithReadyForQuery(_ type: UInt8) -> Bool {
-        type == query || type == sync || type == functionCall
     }
 }
