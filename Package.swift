@@ -67,6 +67,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The floor bench/compare measures poolers against: a bare byte relay on the engine.
+        .executableTarget(
+            name: "spillway-relay",
+            dependencies: ["SpillwayEngine", .product(name: "NIOCore", package: "swift-nio")],
+            path: "bench/relay"
+        ),
         .executableTarget(
             name: "spillway",
             dependencies: [

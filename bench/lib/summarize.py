@@ -5,14 +5,15 @@
 
 Reads RESULTS_DIR/results.csv and RESULTS_DIR/header.md (machine and versions, written by
 bench/compare) and writes RESULTS_DIR/summary.md: the header, a table of medians per
-(scenario, mode, clients, target), and the ratios Spillway / PgBouncer.
+(scenario, mode, clients, target), the ratios Spillway / PgBouncer, and both against the bare
+relay (the floor).
 """
 import csv
 import statistics
 import sys
 from pathlib import Path
 
-TARGETS = ("spillway", "pgbouncer", "postgresql")
+TARGETS = ("spillway", "pgbouncer", "relay", "postgresql")
 SCENARIO_ORDER = {"select": 0, "storm": 1, "idle": 2}
 MODE_ORDER = {"simple": 0, "extended": 1, "prepared": 2, "-": 3}
 
@@ -106,6 +107,19 @@ def main():
             f"| {'–' if idle else ratio(s['lat_p99_ms'], b['lat_p99_ms'])} "
             f"| {ratio(s['tps'], b['tps']) if storm else '–'} "
             f"| {ratio(s['kib_per_idle_client'], b['kib_per_idle_client']) if idle else '–'} |")
+
+    lines.append("\n## Against the floor\n")
+    lines.append("CPU µs per transaction over the bare relay's (bench/relay: the same bytes forwarded "
+                 "unread) at the relay's client count: 1.00 is the cost of forwarding alone.\n")
+    lines.append("| mode | clients | Spillway / relay | PgBouncer / relay |")
+    lines.append("|---|--:|--:|--:|")
+    for (scenario, mode, clients, target), m in sorted(med.items(), key=lambda kv: sort_key(kv[0])):
+        if scenario != "select" or target != "relay":
+            continue
+        s = med.get((scenario, mode, clients, "spillway"))
+        b = med.get((scenario, mode, clients, "pgbouncer"))
+        lines.append(f"| {mode} | {clients} | {ratio(s and s['cpu_us_per_tx'], m['cpu_us_per_tx'])} "
+                     f"| {ratio(b and b['cpu_us_per_tx'], m['cpu_us_per_tx'])} |")
 
     header = (out_dir / "header.md").read_text() if (out_dir / "header.md").exists() else ""
     (out_dir / "summary.md").write_text(header + "\n" + "\n".join(lines) + "\n")
