@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SpillwayCoreTests",
-            dependencies: ["SpillwayCore", "PostgresWire"]
+            dependencies: ["SpillwayCore", "PostgresWire", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "SpillwayEngineTests",

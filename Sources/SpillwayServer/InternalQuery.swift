@@ -1,4 +1,5 @@
 import PostgresWire
+import SpillwayCore
 
 /// Statements Spillway runs itself: their replies never reach a client.
 struct InternalQuery {
