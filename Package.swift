@@ -49,6 +49,7 @@ let package = Package(
             dependencies: [
                 "PostgresWire",
                 "SpillwayCore",
+                "SpillwayEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -101,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "SpillwayServerTests",
             dependencies: [
-                "SpillwayServer", "SpillwayCore", "PostgresWire",
+                "SpillwayServer", "SpillwayCore", "PostgresWire", "SpillwayEngine",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

@@ -5,6 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SpillwayCore
+import SpillwayEngine
 
 /// The socket options Spillway sets on a connected client or server socket, each at its own level:
 /// SO_KEEPALIVE, SO_SNDBUF/SO_RCVBUF (`tcp_socket_buffer`) at SOL_SOCKET; TCP_KEEPIDLE, TCP_KEEPINTVL,
@@ -22,6 +23,31 @@ enum TCPOptions {
         case .v4?, .v6?: isTCP = true
         default: isTCP = false
         }
+        for value in Self.options(settings: settings, isTCP: isTCP) {
+            let option = ChannelOptions.Types.SocketOption(
+                level: NIOBSDSocket.OptionLevel(rawValue: value.level), name: NIOBSDSocket.Option(rawValue: value.option))
+            do {
+                try options.setOption(option, value: SocketOptionValue(value.value))
+            } catch {
+                reportOnce(value, errno: (error as? IOError)?.errnoCode, error: error, logger: logger)
+            }
+        }
+    }
+
+    /// The same options on an engine socket (TCP_NODELAY is set by the engine's connect and by the listener's
+    /// owner at accept).
+    static func apply(to socket: SpillwayEngine.Socket, isTCP: Bool, settings: Settings, logger: Logger) {
+        for value in Self.options(settings: settings, isTCP: isTCP) {
+            do throws(SocketError) {
+                try socket.setOption(level: value.level, name: value.option, value: Int32(clamping: value.value))
+            } catch {
+                reportOnce(value, errno: error.errno.rawValue, error: error, logger: logger)
+            }
+        }
+    }
+
+    /// What `settings` asks for on a socket.
+    static func options(settings: Settings, isTCP: Bool) -> [Option] {
         var values: [Option] = []
         if settings.tcpSocketBuffer > 0 {
             values.append(Option(name: "SO_SNDBUF", level: SOL_SOCKET, option: SO_SNDBUF, value: settings.tcpSocketBuffer))
@@ -44,15 +70,7 @@ enum TCPOptions {
                     value: settings.tcpUserTimeout))
             }
         }
-        for value in values {
-            let option = ChannelOptions.Types.SocketOption(
-                level: NIOBSDSocket.OptionLevel(rawValue: value.level), name: NIOBSDSocket.Option(rawValue: value.option))
-            do {
-                try options.setOption(option, value: SocketOptionValue(value.value))
-            } catch {
-                reportOnce(value, error: error, logger: logger)
-            }
-        }
+        return values
     }
 
     /// One option to set: its C name (for the log), level, number and value.
@@ -66,8 +84,7 @@ enum TCPOptions {
     /// Option names already reported as failing: each is logged once per process.
     private static let reported = NIOLockedValueBox<Set<String>>([])
 
-    private static func reportOnce(_ option: Option, error: any Error, logger: Logger) {
-        let errno = (error as? IOError)?.errnoCode
+    private static func reportOnce(_ option: Option, errno: CInt?, error: any Error, logger: Logger) {
         let first = reported.withLockedValue { $0.insert(option.name).inserted }
         guard first else { return }
         logger.warning("socket option failed; the connection goes on without it (logged once)", metadata: [
