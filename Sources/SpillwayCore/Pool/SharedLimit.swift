@@ -39,6 +39,12 @@ public final class SharedLimit: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Counts one more whatever the limit: for counts a policy reads (servers an application holds) rather than
+    /// bounds that must hold; give it back like any other.
+    public func add() {
+        self.usedValue.add(1, ordering: .acquiringAndReleasing)
+    }
+
     /// Gives back one server taken with `tryTake`.
     public func giveBack() {
         let before = self.usedValue.subtract(1, ordering: .acquiringAndReleasing).oldValue
@@ -57,12 +63,18 @@ public final class SharedLimit: Sendable, CustomStringConvertible {
     }
 }
 
+extension SharedLimit: Hashable {
+    /// A bound is itself: two are equal only when they are the same counter.
+    public static func == (lhs: SharedLimit, rhs: SharedLimit) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
+
 /// The shared bounds one server was counted against, taken together and given back together.
 ///
 /// A server of pool (db, user) counts against its pool, its database, its user and its host; it opens only if
 /// every one has room. Taking is in order with the taken ones given back when a later one is full, so no bound
 /// is ever exceeded, not even for an instant.
-public struct ServerClaim: Sendable {
+public struct ServerClaim: Sendable, Equatable {
     /// The bounds held, in the order they were taken.
     public let limits: [SharedLimit]
 
