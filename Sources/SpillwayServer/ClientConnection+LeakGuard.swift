@@ -60,14 +60,9 @@ extension ClientConnection {
     }
 
     /// A duration as seconds with one decimal.
-    static func seconds(_ duration: Duration) -> String {
-        seconds(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
-    }
+    static func seconds(_ duration: Duration) -> String { SecondsText.of(duration) }
 
-    static func seconds(_ value: Double) -> String {
-        let tenths = (value * 10).rounded() / 10
-        return tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
-    }
+    static func seconds(_ value: Double) -> String { SecondsText.of(value) }
 }
 
 extension PoolExecutor.ReclaimReason {

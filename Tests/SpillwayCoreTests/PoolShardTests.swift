@@ -148,10 +148,36 @@ private func client(_ n: UInt64, loop: Int, app: String = "web", opensTransactio
         var (_, shards) = makeShards(.init(poolSize: 4, maxIdleTransactionServers: 1))
         _ = shards[0].acquire(client(1, loop: 0), now: at(0))
         _ = shards[0].serverReady(s(1), now: at(0))
-        shards[0].setStalledTransactionHolders(1)
+        shards[0].setStalledTransactionHolders([s(1)])
         #expect(shards[1].transactionGateClosed)
         #expect(shards[1].acquire(client(2, loop: 1, opensTransaction: true), now: at(1)) == .wait)
         #expect(shards[1].acquire(client(3, loop: 1), now: at(1)) == .openAndWait(s(2)))
+    }
+
+    /// A server lent for a new transaction counts as stalled until it is given back, not until the next count:
+    /// back-to-back transactions of one client never find the gate closed by their own predecessors.
+    @Test func givenBackServerStopsCountingAsStalled() {
+        var (shared, shards) = makeShards(.init(poolSize: 2, maxIdleTransactionServers: 1), loops: 1)
+        let begin = client(1, loop: 0, opensTransaction: true)
+        _ = shards[0].acquire(begin, now: at(0))
+        _ = shards[0].serverReady(s(1), now: at(0))
+        #expect(shared.stalledTotal == 1)
+        #expect(shards[0].release(s(1), needsReset: false, now: at(1)) == .idle)
+        #expect(shared.stalledTotal == 0)
+        #expect(shards[0].acquire(client(2, loop: 0, opensTransaction: true), now: at(2)) == .assign(s(1)))
+    }
+
+    /// Waiters the gate held back take idle servers once the count says the stalled holders are gone.
+    @Test func upkeepCountOpensTheGateForWaiters() {
+        var (_, shards) = makeShards(.init(poolSize: 2, maxIdleTransactionServers: 1), loops: 1)
+        _ = shards[0].acquire(client(1, loop: 0, opensTransaction: true), now: at(0))
+        _ = shards[0].serverReady(s(1), now: at(0))
+        _ = shards[0].acquire(client(2, loop: 0), now: at(1))
+        _ = shards[0].serverReady(s(2), now: at(1))
+        _ = shards[0].release(s(2), needsReset: false, now: at(2))  // idle; s1's holder still counts as stalled
+        #expect(shards[0].acquire(client(3, loop: 0, opensTransaction: true), now: at(3)) == .wait)
+        shards[0].setStalledTransactionHolders([])  // s1's holder is busy, not idle in its transaction
+        #expect(shards[0].serveWaiting(now: at(4)) == [.assign(s(2), to: client(3, loop: 0, opensTransaction: true))])
     }
 
     /// Reclaims wanted pool-wide are marked once, not once per shard.
@@ -160,7 +186,7 @@ private func client(_ n: UInt64, loop: Int, app: String = "web", opensTransactio
         for loop in 0..<2 {
             _ = shards[loop].acquire(client(UInt64(loop + 1), loop: loop), now: at(0))
             _ = shards[loop].serverReady(s(UInt64(loop + 1)), now: at(0))
-            shards[loop].setStalledTransactionHolders(1)
+            shards[loop].setStalledTransactionHolders([s(UInt64(loop + 1))])
         }
         _ = shards[1].acquire(client(9, loop: 1), now: at(10))  // one waiter
         let idle: (ClientID) -> Duration? = { _ in .seconds(30) }

@@ -31,6 +31,9 @@ public struct PoolShard: Sendable {
         public var holder: ClientTag?
         /// Its holder is being made to give it back (idle-in-transaction reclaim or timeout): not chosen again.
         public var reclaiming = false
+        /// Counted in `stalledTransactionHolders`: lent for a new transaction, or its holder was idle in a
+        /// transaction at the last count.
+        public var countedStalled = false
         /// The reclaim holds one of the pool-wide reclaim marks (`PoolShared.reclaims`), given back with the
         /// server.
         public var holdsReclaimMark = false
@@ -449,7 +452,8 @@ public struct PoolShard: Sendable {
         holding(for: tag.application).add()
         // A new transaction counts as idle in one until the next count says otherwise: several idle servers
         // handed out at once must not all go to a job refilling the pool.
-        if tag.opensTransaction {
+        if tag.opensTransaction, !servers.values[index].countedStalled {
+            servers.values[index].countedStalled = true
             stalledTransactionHolders += 1
             publishStalled()
         }
@@ -458,6 +462,11 @@ public struct PoolShard: Sendable {
     /// Ends the lending of the server at `index`: its application holds one fewer.
     mutating func unlend(at index: Dictionary<ServerID, Server>.Index) {
         servers.values[index].reclaiming = false
+        if servers.values[index].countedStalled {
+            servers.values[index].countedStalled = false
+            stalledTransactionHolders -= 1
+            publishStalled()
+        }
         if servers.values[index].holdsReclaimMark {
             servers.values[index].holdsReclaimMark = false
             shared.reclaims.giveBack()
@@ -534,11 +543,31 @@ public struct PoolShard: Sendable {
         shared.shards[loop].stalled.store(stalledTransactionHolders, ordering: .relaxed)
     }
 
-    /// The executor's count of holders idle in a transaction here (on each new transaction, each release, and
-    /// every 100 ms while clients wait).
-    public mutating func setStalledTransactionHolders(_ count: Int) {
+    /// The loop's count of the servers here whose holders sit idle inside a transaction (every 100 ms). Servers
+    /// lent for a new transaction count until then, and every server stops counting when it is given back.
+    public mutating func setStalledTransactionHolders(_ stalled: Set<ServerID>) {
+        var count = 0
+        for index in servers.indices {
+            let counted = stalled.contains(servers.keys[index]) && servers.values[index].state.isActive
+            servers.values[index].countedStalled = counted
+            if counted { count += 1 }
+        }
         stalledTransactionHolders = count
         publishStalled()
+    }
+
+    /// Idle servers to waiters that may take them now (after the transaction gate opened): what upkeep hands
+    /// over once the stalled count changed.
+    public mutating func serveWaiting(now: ContinuousClock.Instant) -> [HandoffAction] {
+        var actions: [HandoffAction] = []
+        while runState == .running, !idle.isEmpty, !waiters.isEmpty, let waiter = nextWaiter(now: now) {
+            guard let id = takeIdle() else { break }
+            switch use(id, for: waiter.tag, now: now) {
+            case .assign(let id): actions.append(.assign(id, to: waiter.tag))
+            case .check(let id, let tag): actions.append(.check(id, for: tag))
+            }
+        }
+        return actions
     }
 }
 

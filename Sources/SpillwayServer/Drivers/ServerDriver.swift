@@ -54,7 +54,8 @@ final class ServerDriver: ConnectionDelegate {
     private var decoder: FrameDecoder
     private var loginTimer: TimerID?
     private let connectTimeout: Duration
-    unowned let owner: any ServerDriverOwner
+    /// The loop's shards; changes when the server moves to another loop.
+    unowned var owner: any ServerDriverOwner
     /// The client driver the server forwards to while lent.
     weak var sink: (any ServerFrameSink)?
     private let settings: Settings

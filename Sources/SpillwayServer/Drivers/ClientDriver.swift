@@ -1,0 +1,391 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOCore
+import PostgresWire
+import SpillwayCore
+import SpillwayEngine
+
+/// One application connection on the engine: owns its socket and decoder, runs the login and the
+/// `ClientSession` machine, and forwards between the client and the server lent to it.
+///
+/// Loop-confined. It hears from the server it holds through `serverSent` (the sink of that server's frames) and
+/// from its loop's shards through the `server…` methods below, each called from another event, never from
+/// inside a call it made.
+final class ClientDriver: ConnectionDelegate, ServerFrameSink {
+    /// Where the client is in its life.
+    enum Phase {
+        /// Reading SSLRequest / CancelRequest / StartupMessage.
+        case startup(StartupDecoder)
+        /// Exchanging authentication messages.
+        case authenticating(ClientLogin, LoginRequest)
+        /// Authenticated; waiting for a first server of the pool to learn the ParameterStatus set.
+        case fetchingParameters
+        /// Logged in: messages flow through the session.
+        case ready
+        case closed
+    }
+
+    let id: ClientID
+    let loop: IOLoop
+    let shards: LoopShards
+    let connection: Connection
+    let runtime: RuntimeConfig
+    var phase = Phase.startup(StartupDecoder())
+    var session = ClientSession(mode: .transaction)
+    var decoder: FrameDecoder
+    /// Messages kept while waiting for a server, and their size (bounded by pausing reads).
+    var held: [Frame] = []
+    var heldBytes = 0
+    /// The server lent to this client.
+    var server: ServerDriver?
+    /// Tracked parameters this client wants on any server it uses.
+    var wantedParameters = TrackedParameters()
+    var cancelKey: CancelRequest?
+    var pool: PoolKey?
+    var tag: ClientTag
+    /// Counted against max_client_conn.
+    var admitted = false
+    var loginTimer: TimerID?
+    /// The lent server's FATAL ErrorResponse, held until that server's connection closes.
+    var serverFatal: ErrorResponse?
+    /// Why the connection ended, for the disconnect log line.
+    var closeReason: String?
+    let peer: NetworkAddress
+    let connectedAt: ContinuousClock.Instant
+    let baseLogger: Logger
+
+    static let loginMessageLimit = 65_536
+    static let heldBytesLimit = 1 << 20
+
+    init(id: ClientID, socket: SpillwayEngine.Socket, peer: NetworkAddress, loop: IOLoop, shards: LoopShards,
+        runtime: RuntimeConfig, logger: Logger) throws(SocketError)
+    {
+        self.id = id
+        self.loop = loop
+        self.shards = shards
+        self.runtime = runtime
+        self.peer = peer
+        self.connectedAt = loop.now
+        self.baseLogger = logger
+        self.decoder = FrameDecoder(maxMessageSize: min(runtime.settings.maxPacketSize, Self.loginMessageLimit))
+        self.tag = ClientTag(client: id, loop: loop.index, application: "")
+        self.connection = try Connection(socket: socket, loop: loop)
+        self.connection.delegate = self
+    }
+
+    /// The logger with this client's facts as metadata, made only when a line is written.
+    var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "client"] = "\(id)"
+        logger[metadataKey: "remote"] = "\(peer)"
+        if let pool { logger[metadataKey: "db"] = "\(pool.database)" }
+        if !tag.application.isEmpty { logger[metadataKey: "app"] = "\(tag.application)" }
+        return logger
+    }
+
+    /// The client's host without port ("unix" on the socket): its application when it names none.
+    var remoteHost: String {
+        peer.family == .unix ? "unix" : peer.host
+    }
+
+    /// Starts the client_login_timeout clock; called once the driver is registered.
+    func start(admitted: Bool) {
+        self.admitted = admitted
+        let timeout = runtime.settings.clientLoginTimeout
+        guard timeout > 0 else { return }
+        loginTimer = loop.schedule(at: loop.now + .milliseconds(Int64(timeout * 1000))) { [self] in
+            self.loginTimer = nil
+            switch self.phase {
+            case .ready, .closed: break
+            default:
+                self.logger.info("client did not finish login in time", metadata: ["timeout_s": "\(timeout)"])
+                self.fatal(.connectionFailure, "terminating connection due to client_login_timeout",
+                    detail: "The client did not complete its login within \(timeout) s.")
+            }
+        }
+    }
+
+    // MARK: Socket events
+
+    func received(_ bytes: ByteBuffer, on connection: Connection) {
+        do throws(WireError) {
+            switch phase {
+            case .startup(var startup):
+                startup.append(bytes)
+                phase = .startup(startup)
+                try readStartup()
+            case .ready, .authenticating, .fetchingParameters:
+                decoder.append(bytes)
+                try readFrames()
+            case .closed:
+                return
+            }
+        } catch {
+            logger.info("client sent a malformed message", metadata: ["error": "\(error)"])
+            fatal(error.sqlState, String(describing: error))
+        }
+    }
+
+    func closed(_ connection: Connection, error: SocketError?) {
+        finish()
+    }
+
+    func drained(_ connection: Connection) {
+        // The client can take more again: read its server again.
+        server?.resumeReading()
+    }
+
+    /// The connection is over (the client left, or Spillway closed it): give back what it holds.
+    private func finish() {
+        let previous = phase
+        phase = .closed
+        if let timer = loginTimer {
+            loop.cancel(timer)
+            loginTimer = nil
+        }
+        switch previous {
+        case .fetchingParameters:
+            if let pool { shards.cancelWait(id, key: pool) }
+        case .ready:
+            releaseOnClose()
+        default:
+            break
+        }
+        held = []
+        shards.clientGone(self)
+        if runtime.settings.logDisconnections, cancelKey != nil {
+            logger.info("client closed", metadata: [
+                "age_s": "\(SecondsText.of(loop.now - connectedAt))",
+                "reason": "\(closeReason ?? "the client closed the connection")",
+            ])
+        }
+    }
+
+    func releaseOnClose() {
+        switch session.clientClosed() {
+        case .none:
+            break
+        case .cancelWait:
+            if let pool { shards.cancelWait(id, key: pool) }
+        case .release(_, let rollback, let reset):
+            guard let server else { return }
+            self.server = nil
+            var statements: [String] = []
+            if rollback { statements.append("ROLLBACK") }
+            let resetQuery = runtime.settings.serverResetQuery
+            if (reset || runtime.settings.serverResetQueryAlways) && !resetQuery.isEmpty { statements.append(resetQuery) }
+            shards.release(server, statements: statements, reusable: true)
+        case .closeServer:
+            guard let server else { return }
+            self.server = nil
+            shards.release(server, statements: [], reusable: false)
+        }
+    }
+
+    // MARK: Frames from the client
+
+    func readFrames() throws(WireError) {
+        while true {
+            switch phase {
+            case .authenticating(var login, let request):
+                guard let frame = try decoder.next() else { return }
+                guard frame.type == .password,
+                    let message = try FrontendMessage(frame: frame, passwordContext: login.expectedContext)
+                else {
+                    fatal(.protocolViolation, "expected a password message, got message type \(frame.type)")
+                    return
+                }
+                let step = login.receive(message)
+                advanceLogin(step, login: login, request: request)
+            case .ready:
+                try forwardClientFrames()
+                return
+            default:
+                return  // startup is read elsewhere; while fetching parameters, bytes wait in the decoder
+            }
+        }
+    }
+
+    /// The forwarding path: frames to forward leave in one slice per read (headers read, bodies untouched);
+    /// only frames to hold or act on are cut out one by one.
+    private func forwardClientFrames() throws(WireError) {
+        while case .ready = phase, let header = try decoder.peek() {
+            guard header.type.isValidAfterLogin else {
+                flushRunToServer()
+                fatal(.protocolViolation, "unexpected message type \(header.type) after login")
+                return
+            }
+            if case .linked = session.state, header.type != .terminate {
+                _ = session.clientMessage(header.type, now: loop.now)
+                decoder.extendRun(header)
+                continue
+            }
+            flushRunToServer()
+            guard let frame = try decoder.next() else { return }
+            clientFrame(frame)
+        }
+        flushRunToServer()
+    }
+
+    @inline(__always)
+    private func flushRunToServer() {
+        guard let run = decoder.takeRun() else { return }
+        server?.write(run)
+        if server?.isWritable == false { connection.pauseReading() }
+    }
+
+    func clientFrame(_ frame: Frame) {
+        switch session.clientMessage(frame.type, now: loop.now) {
+        case .forward:
+            server?.write(frame.bytes)
+        case .holdAndAcquire:
+            hold(frame)
+            if let pool { acquire(pool) }
+        case .hold:
+            hold(frame)
+        case .terminate:
+            closeReason = "the client sent Terminate"
+            releaseOnClose()
+            phase = .closed
+            connection.close()
+            finish()
+        }
+    }
+
+    private func hold(_ frame: Frame) {
+        // Copied out of the read buffer: it may wait a while, and the loop's buffer is for the next read.
+        var bytes = ByteBufferAllocator().buffer(capacity: frame.bytes.readableBytes)
+        bytes.writeImmutableBuffer(frame.bytes)
+        held.append(Frame(bytes: bytes))
+        heldBytes += bytes.readableBytes
+        // Held messages live in Spillway's memory: past a bound, let them wait in the socket instead.
+        if heldBytes > Self.heldBytesLimit { connection.pauseReading() }
+    }
+
+    // MARK: Getting a server
+
+    /// Asks this loop's shard of the pool for a server.
+    func acquire(_ key: PoolKey) {
+        tag.opensTransaction = held.first.map { frame in
+            guard frame.type == .query else { return false }
+            return frame.body.withUnsafeReadableBytes { bytes in
+                TransactionStart.opens(UnsafeRawBufferPointer(rebasing: bytes.prefix(256)).bindMemory(to: UInt8.self))
+            }
+        } ?? false
+        shards.acquire(for: self, key: key)
+    }
+
+    /// The shard lent `server` to this client (from a shard event or the outcome of `acquire`).
+    func serverAttached(_ server: ServerDriver, synced: TrackedParameters?) {
+        if let synced {
+            for (key, _) in TrackedParameters.names {
+                if let value = synced[key], wantedParameters[key] != nil { _ = wantedParameters.set(key, value) }
+            }
+        }
+        switch phase {
+        case .fetchingParameters:
+            let reported = server.session.reported
+            shards.release(server, statements: [], reusable: true)
+            finishLogin(serverParameters: reported)
+        case .ready:
+            guard case .waiting = session.state else {
+                shards.release(server, statements: [], reusable: true)
+                return
+            }
+            session.serverAssigned(server.id)
+            self.server = server
+            writeHeld(to: server)
+            if heldBytes > Self.heldBytesLimit { connection.resumeReading() }
+            heldBytes = 0
+        default:
+            shards.release(server, statements: [], reusable: true)
+        }
+    }
+
+    /// Writes the held messages to the newly lent server in one write.
+    private func writeHeld(to server: ServerDriver) {
+        for frame in held { session.heldMessageForwarded(frame.type) }
+        if held.count == 1 {
+            server.write(held[0].bytes)
+        } else if !held.isEmpty {
+            var batch = ByteBufferAllocator().buffer(capacity: heldBytes)
+            for frame in held { batch.writeImmutableBuffer(frame.bytes) }
+            server.write(batch)
+        }
+        held.removeAll(keepingCapacity: true)
+    }
+
+    /// No server could be had for this client.
+    func acquireFailed(_ failure: ServerFailure) {
+        let code = failure.serverError?.code ?? .connectionFailure
+        let message = failure.serverError?.message ?? failure.message
+        if runtime.settings.logPoolerErrors {
+            logger.warning("no server for client", metadata: ["sqlstate": "\(code.rawValue)", "reason": "\(failure.message)"])
+        }
+        let detail = failure.retryPaused
+            ? "Spillway's last login to the server failed; it tries again after server_login_retry."
+            : (failure.serverError == nil ? nil : "Spillway could not log in to the server.")
+        switch phase {
+        case .fetchingParameters:
+            fatal(code, message, detail: detail)
+        case .ready:
+            guard case .waiting = session.state else { return }
+            session.acquireFailed()
+            answerHeld(with: ErrorResponse(severity: .error, code: code, message: message, detail: detail))
+        default:
+            break
+        }
+    }
+
+    /// The shard gave up on finding a server within query_wait_timeout (the client already left the queue).
+    func waitTimedOut(limit: String) {
+        let timeout = SecondsText.of(runtime.settings.queryWaitTimeout)
+        let error = ErrorResponse(
+            severity: .error, code: .queryCanceled, message: "canceling query due to query_wait_timeout",
+            detail: "The client waited \(timeout) s for a server of pool \(pool.map { "\($0)" } ?? "?") and none "
+                + "became free: \(limit).",
+            hint: "Raise the pool size or query_wait_timeout, or find what holds the servers.")
+        switch phase {
+        case .fetchingParameters:
+            fatal(.queryCanceled, "canceling login due to query_wait_timeout", detail: error.detail)
+        case .ready:
+            guard case .waiting = session.state else { return }
+            session.acquireFailed()
+            answerHeld(with: error)
+        default:
+            break
+        }
+    }
+
+    /// Answers held messages with one error and a ReadyForQuery for each that expected one.
+    private func answerHeld(with error: ErrorResponse) {
+        let syncs = held.reduce(0) { $0 + ($1.type.endsWithReadyForQuery ? 1 : 0) }
+        held.removeAll(keepingCapacity: true)
+        if heldBytes > Self.heldBytesLimit { connection.resumeReading() }
+        heldBytes = 0
+        connection.write { buffer in
+            error.encode(into: &buffer)
+            for _ in 0..<syncs { BackendMessage.readyForQuery(.idle).encode(into: &buffer) }
+        }
+    }
+
+    // MARK: Errors and closing
+
+    /// FATAL `code` and close (after the error is written).
+    func fatal(_ code: SQLState, _ message: String, detail: String? = nil, hint: String? = nil) {
+        guard !isClosed else { return }
+        if case .ready = phase { releaseOnClose() }
+        closeReason = "\(code.rawValue) \(message)"
+        connection.write { ErrorResponse(severity: .fatal, code: code, message: message, detail: detail, hint: hint).encode(into: &$0) }
+        phase = .closed
+        connection.close()
+        finish()
+    }
+
+    var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
+    }
+}

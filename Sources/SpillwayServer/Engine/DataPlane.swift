@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import PostgresWire
+import SpillwayCore
+import SpillwayEngine
+import Synchronization
+
+/// Spillway's data plane on its own engine: the loops, the listeners, each loop's shards, and the little all
+/// loops share (pool-wide state, the bounds shared by pools, max_client_conn, cancel keys, IDs).
+///
+/// Being built beside the SwiftNIO data plane (`Spillway`), which serves until this one passes the whole
+/// suite; it runs only when SPILLWAY_DATA_PLANE=engine is set.
+public final class DataPlane: Sendable {
+    let group: IOLoopGroup
+    /// Each loop's shards, by loop index; each touched only on its loop.
+    var shards: [LoopShards] { shardsBox.value }
+    let runtime: RuntimeConfig
+    /// max_client_conn.
+    let clientConnections: SharedLimit
+    private let listeners: [Listener]
+    private let pools = Mutex<[PoolKey: PoolInfo]>([:])
+    /// max_db_connections per database, max_user_connections per user, the budget per host.
+    private let bounds = Mutex<[String: SharedLimit]>([:])
+    private let cancelKeys = Mutex<[CancelRequest: (loop: Int, client: ClientID)]>([:])
+    private let clientIDs = Atomic<UInt64>(0)
+    private let serverIDs = Atomic<UInt64>(0)
+    private let upkeepTimers = Mutex<[TimerID?]>([])
+    private let logger: Logger
+    /// The TCP port bound (useful with listen_port = 0).
+    public let port: Int
+    /// The Unix socket, when unix_socket_dir is set.
+    public let unixSocketPath: String?
+
+    /// Binds the listeners and starts the loops.
+    public static func start(config: Config, logger: Logger) throws -> DataPlane {
+        var userList = UserList(passwords: [:])
+        if let authFile = config.settings.authFile { userList = try UserList.load(path: authFile) }
+        let runtime = RuntimeConfig(config: config, userList: userList)
+        let settings = config.settings
+        var listeners: [Listener] = []
+        var port = settings.listenPort
+        do {
+            for address in settings.listenAddr {
+                let host = address == "*" ? "0.0.0.0" : address
+                guard let bindAddress = NetworkAddress(numericHost: host, port: port) else {
+                    throw DataPlaneError.unsupported("listen_addr \(address): the engine data plane binds numeric addresses only")
+                }
+                let listener = try Listener(bindingTo: bindAddress, backlog: Int32(settings.listenBacklog),
+                    reusePort: settings.soReuseport)
+                listeners.append(listener)
+                if port == 0, let bound = listener.address.port { port = bound }
+                logger.info("listening", metadata: ["addr": "\(listener.address)", "data_plane": "engine"])
+            }
+            var unixPath: String?
+            if !settings.unixSocketDir.isEmpty {
+                let path = "\(settings.unixSocketDir)/.s.PGSQL.\(port)"
+                unlink(path)
+                guard let address = NetworkAddress(unixPath: path) else {
+                    throw DataPlaneError.unsupported("unix socket path too long: \(path)")
+                }
+                listeners.append(try Listener(bindingTo: address, backlog: Int32(settings.listenBacklog)))
+                try UnixSocketAccess.apply(path: path, settings: settings)
+                unixPath = path
+                logger.info("listening", metadata: ["unix": "\(path)", "data_plane": "engine"])
+            }
+            let group = try IOLoopGroup(loops: settings.threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            let plane = DataPlane(group: group, runtime: runtime, listeners: listeners, port: port,
+                unixSocketPath: unixPath, logger: logger)
+            plane.begin()
+            return plane
+        } catch {
+            for listener in listeners { listener.stop() }
+            throw error
+        }
+    }
+
+    private init(group: IOLoopGroup, runtime: RuntimeConfig, listeners: [Listener], port: Int, unixSocketPath: String?,
+        logger: Logger)
+    {
+        self.group = group
+        self.runtime = runtime
+        self.listeners = listeners
+        self.port = port
+        self.unixSocketPath = unixSocketPath
+        self.logger = logger
+        self.clientConnections = SharedLimit(name: "max_client_conn", limit: runtime.settings.maxClientConn)
+        self.shardsBox = ShardsBox()
+        shardsBox.value = group.loops.map { LoopShards(loop: $0, plane: self, logger: logger) }
+    }
+
+    /// Set once in `init` (the shards point back at the plane, so they are made after it).
+    private let shardsBox: ShardsBox
+
+    private final class ShardsBox: @unchecked Sendable {
+        var value: [LoopShards] = []
+    }
+
+    private func begin() {
+        for listener in listeners {
+            listener.start(on: group.loops, failed: { [logger] error in
+                logger.error("accept failed", metadata: ["error": "\(error)"])
+            }) { [self] incoming in
+                self.shards[incoming.loop.index].accept(incoming.socket, peer: incoming.peer)
+            }
+        }
+        for shards in shards {
+            shards.loop.execute { [self] in self.scheduleUpkeep(shards) }
+        }
+    }
+
+    private func scheduleUpkeep(_ shards: LoopShards) {
+        shards.loop.schedule(at: shards.loop.now + .milliseconds(100)) { [self] in
+            shards.upkeep()
+            self.scheduleUpkeep(shards)
+        }
+    }
+
+    /// Stops accepting, closes every client (FATAL 57P01) and server, and stops the loops.
+    public func shutdown() {
+        for listener in listeners { listener.stop() }
+        if let unixSocketPath { unlink(unixSocketPath) }
+        for shards in shards {
+            shards.loop.execute { shards.closeEverything() }
+        }
+        group.shutdown()
+    }
+
+    // MARK: Shared by the loops
+
+    func nextClientID() -> ClientID { ClientID(clientIDs.add(1, ordering: .relaxed).newValue) }
+    func nextServerID() -> ServerID { ServerID(serverIDs.add(1, ordering: .relaxed).newValue) }
+
+    /// The pool-wide state of `key`, made at the pool's first login on any loop.
+    func poolInfo(_ key: PoolKey, database: DatabaseConfig, user: String) -> PoolInfo {
+        pools.withLock { pools in
+            if let known = pools[key] { return known }
+            let limits = runtime.limits(database: database, user: user)
+            let target = ServerTarget(database: database, user: key.user)
+            var others: [SharedLimit] = []
+            let databaseLimit = runtime.config.maxDBConnections(database: database)
+            if databaseLimit > 0 { others.append(bound("max_db_connections \(key.database)", limit: databaseLimit)) }
+            let userLimit = runtime.config.maxUserConnections(user: key.user)
+            if userLimit > 0 { others.append(bound("max_user_connections \(key.user)", limit: userLimit)) }
+            if let budget = runtime.settings.serverConnectionBudget {
+                others.append(bound("server_connection_budget \(target.address)", limit: budget))
+            }
+            let shared = PoolShared(key: key, poolSize: limits.poolSize, reserve: limits.reservePoolSize, others: others,
+                loops: group.loops.count)
+            let info = PoolInfo(key: key, target: target, limits: limits, shared: shared)
+            pools[key] = info
+            return info
+        }
+    }
+
+    private func bound(_ name: String, limit: Int) -> SharedLimit {
+        bounds.withLock { bounds in
+            if let known = bounds[name] { return known }
+            let created = SharedLimit(name: name, limit: limit)
+            bounds[name] = created
+            return created
+        }
+    }
+
+    /// Gives a logged-in client its cancel key.
+    func register(_ client: ClientDriver) -> CancelRequest {
+        while true {
+            let key = CancelRequest(processID: Int32.random(in: 1...Int32.max), secretKey: Int32.random(in: .min ... .max))
+            let inserted = cancelKeys.withLock { keys -> Bool in
+                guard keys[key] == nil else { return false }
+                keys[key] = (client.loop.index, client.id)
+                return true
+            }
+            if inserted { return key }
+        }
+    }
+
+    func unregister(_ key: CancelRequest) {
+        _ = cancelKeys.withLock { $0.removeValue(forKey: key) }
+    }
+
+    /// A CancelRequest: the query of the client it names is cancelled on the server that client holds, with
+    /// that server's own key, over a new connection (as PostgreSQL expects).
+    func cancel(_ request: CancelRequest) {
+        guard let (loopIndex, clientID) = cancelKeys.withLock({ $0[request] }) else { return }
+        let shards = shards[loopIndex]
+        shards.loop.execute {
+            guard let server = shards.clients[clientID]?.server, let key = server.session.backendKey else { return }
+            let endpoint: Endpoint
+            switch server.target.address {
+            case .tcp(let host, let port): endpoint = .tcp(host: host, port: port)
+            case .unix(let path): endpoint = .unix(path: path)
+            }
+            shards.loop.connect(to: endpoint, timeout: .seconds(5)) { result in
+                guard case .success(let socket) = result, let connection = try? Connection(socket: socket, loop: shards.loop)
+                else { return }
+                connection.write { key.encode(into: &$0) }
+                connection.close()
+            }
+        }
+    }
+}
+
+/// A setting the engine data plane does not handle yet.
+enum DataPlaneError: Error, CustomStringConvertible {
+    case unsupported(String)
+    var description: String {
+        switch self {
+        case .unsupported(let what): what
+        }
+    }
+}
