@@ -13,7 +13,7 @@ import statistics
 import sys
 from pathlib import Path
 
-TARGETS = ("spillway", "pgbouncer", "relay", "postgresql")
+TARGETS = ("spillway", "spillway-engine", "pgbouncer", "relay", "postgresql")
 SCENARIO_ORDER = {"select": 0, "storm": 1, "idle": 2}
 MODE_ORDER = {"simple": 0, "extended": 1, "prepared": 2, "-": 3}
 
@@ -86,40 +86,43 @@ def main():
                  "worse in CPU µs/tx, p99 and KiB per idle client. "
                  "For `storm` CPU µs/tx is per connection+transaction; for `idle`, per idle client "
                  "opened (its login included).\n")
-    lines.append("| scenario | mode | clients | TPS | CPU µs/tx | p99 | connections/s | KiB/idle client |")
-    lines.append("|---|---|--:|--:|--:|--:|--:|--:|")
+    spillways = [t for t in ("spillway", "spillway-engine") if any(k[3] == t for k in groups)]
+    lines.append("| scenario | mode | clients | Spillway | TPS | CPU µs/tx | p99 | connections/s | KiB/idle client |")
+    lines.append("|---|---|--:|---|--:|--:|--:|--:|--:|")
     seen = set()
     for key in sorted(groups, key=sort_key):
         scenario, mode, clients, _ = key
         if (scenario, mode, clients) in seen:
             continue
         seen.add((scenario, mode, clients))
-        s = med.get((scenario, mode, clients, "spillway"))
         b = med.get((scenario, mode, clients, "pgbouncer"))
-        if not s or not b:
-            continue
-        storm = scenario == "storm"
-        idle = scenario == "idle"
-        lines.append(
-            f"| {scenario} | {mode} | {clients} "
-            f"| {'–' if storm or idle else ratio(s['tps'], b['tps'])} "
-            f"| {ratio(s['cpu_us_per_tx'], b['cpu_us_per_tx'])} "
-            f"| {'–' if idle else ratio(s['lat_p99_ms'], b['lat_p99_ms'])} "
-            f"| {ratio(s['tps'], b['tps']) if storm else '–'} "
-            f"| {ratio(s['kib_per_idle_client'], b['kib_per_idle_client']) if idle else '–'} |")
+        for target in spillways:
+            s = med.get((scenario, mode, clients, target))
+            if not s or not b:
+                continue
+            storm = scenario == "storm"
+            idle = scenario == "idle"
+            lines.append(
+                f"| {scenario} | {mode} | {clients} | {target} "
+                f"| {'–' if storm or idle else ratio(s['tps'], b['tps'])} "
+                f"| {ratio(s['cpu_us_per_tx'], b['cpu_us_per_tx'])} "
+                f"| {'–' if idle else ratio(s['lat_p99_ms'], b['lat_p99_ms'])} "
+                f"| {ratio(s['tps'], b['tps']) if storm else '–'} "
+                f"| {ratio(s['kib_per_idle_client'], b['kib_per_idle_client']) if idle else '–'} |")
 
     lines.append("\n## Against the floor\n")
     lines.append("CPU µs per transaction over the bare relay's (bench/relay: the same bytes forwarded "
                  "unread) at the relay's client count: 1.00 is the cost of forwarding alone.\n")
-    lines.append("| mode | clients | Spillway / relay | PgBouncer / relay |")
-    lines.append("|---|--:|--:|--:|")
+    lines.append("| mode | clients | " + " | ".join(f"{t} / relay" for t in spillways + ["pgbouncer"]) + " |")
+    lines.append("|---|--:|" + "--:|" * (len(spillways) + 1))
     for (scenario, mode, clients, target), m in sorted(med.items(), key=lambda kv: sort_key(kv[0])):
         if scenario != "select" or target != "relay":
             continue
-        s = med.get((scenario, mode, clients, "spillway"))
-        b = med.get((scenario, mode, clients, "pgbouncer"))
-        lines.append(f"| {mode} | {clients} | {ratio(s and s['cpu_us_per_tx'], m['cpu_us_per_tx'])} "
-                     f"| {ratio(b and b['cpu_us_per_tx'], m['cpu_us_per_tx'])} |")
+        cells = []
+        for t in spillways + ["pgbouncer"]:
+            other = med.get((scenario, mode, clients, t))
+            cells.append(ratio(other and other["cpu_us_per_tx"], m["cpu_us_per_tx"]))
+        lines.append(f"| {mode} | {clients} | " + " | ".join(cells) + " |")
 
     header = (out_dir / "header.md").read_text() if (out_dir / "header.md").exists() else ""
     (out_dir / "summary.md").write_text(header + "\n" + "\n".join(lines) + "\n")
