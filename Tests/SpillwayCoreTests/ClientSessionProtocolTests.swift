@@ -72,6 +72,23 @@ import Testing
         #expect(session.readyForQuery(.idle) == .forwardAndRelease(s1))
     }
 
+    /// A client that pipelines the whole COPY (Query, CopyData, CopyDone before the CopyInResponse is back) is
+    /// not left in a copy that is over: the server goes back at the ReadyForQuery.
+    @Test func pipelinedSimpleCopyReleasesAfterItsReadyForQuery() {
+        var session = ClientSession.linked(to: s1, mode: .transaction)
+        send(.query, .copyData, .copyData, .copyDone, to: &session)
+        session.copyInStarted()
+        #expect(session.readyForQuery(.idle) == .forwardAndRelease(s1))
+    }
+
+    /// The same for the extended protocol: the Sync before CopyDone is swallowed, the one after it answered.
+    @Test func pipelinedExtendedCopyCountsTheSyncAfterCopyDone() {
+        var session = ClientSession.linked(to: s1, mode: .transaction)
+        send(.parse, .bind, .execute, .sync, .copyData, .copyDone, .sync, to: &session)
+        session.copyInStarted()
+        #expect(session.readyForQuery(.idle) == .forwardAndRelease(s1))
+    }
+
     /// A client gone during COPY FROM STDIN: the server is closed (it waits for CopyDone that never comes).
     @Test func closeDuringCopyInClosesServer() {
         var session = ClientSession.linked(to: s1, mode: .transaction)

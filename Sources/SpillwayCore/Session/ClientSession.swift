@@ -20,6 +20,11 @@ public struct ClientSession: Sendable {
         public var syncsSinceExecute = 0
         /// In COPY FROM STDIN: the client's Sync and Flush are ignored by PostgreSQL until CopyDone/CopyFail.
         public var copyIn = false
+        /// CopyDone/CopyFail sent before the CopyInResponse they end arrived: a client may pipeline the whole
+        /// copy without waiting, and the response must then not open a copy that is already over.
+        public var copyEndsAhead = 0
+        /// Syncs sent between that copy's Execute and its early CopyDone: swallowed by the copy once it starts.
+        public var syncsSwallowedAhead = 0
 
         public init(server: ServerID, pendingSyncs: Int = 0, status: TransactionStatus = .idle, unsynced: Bool = false) {
             self.server = server
@@ -153,6 +158,16 @@ public struct ClientSession: Sendable {
     /// The server entered COPY FROM STDIN (CopyInResponse / CopyBothResponse).
     public mutating func copyInStarted() {
         guard case .linked(var link) = state else { return }
+        if link.copyEndsAhead > 0 {
+            // The client pipelined the whole copy: it is over already. Only Syncs sent before its CopyDone were
+            // swallowed; those after it are answered.
+            link.copyEndsAhead -= 1
+            link.pendingSyncs = max(0, link.pendingSyncs - link.syncsSwallowedAhead)
+            if link.syncsSwallowedAhead > 0, link.syncsSinceExecute == 0 { link.unsynced = true }
+            link.syncsSwallowedAhead = 0
+            state = .linked(link)
+            return
+        }
         // Syncs sent after the Execute that started the copy are ignored by PostgreSQL: no ReadyForQuery comes.
         link.pendingSyncs = max(0, link.pendingSyncs - link.syncsSinceExecute)
         // Those Syncs are lost, so the Execute's batch still needs one after CopyDone: until then the server
@@ -254,7 +269,14 @@ extension ClientSession.Link {
         case .parse, .bind, .describe, .close:
             unsynced = true
         case .copyDone, .copyFail:
-            copyIn = false
+            if copyIn {
+                copyIn = false
+            } else {
+                // Ended before its CopyInResponse came back (pipelined): remembered for `copyInStarted`.
+                copyEndsAhead += 1
+                syncsSwallowedAhead = syncsSinceExecute
+                syncsSinceExecute = 0
+            }
         default:
             break  // Flush, CopyData: no effect on who owes what
         }
