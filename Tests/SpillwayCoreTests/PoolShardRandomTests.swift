@@ -133,6 +133,8 @@ private struct ShardedPoolModel {
             if let moving = shards[request.from].stealRequested(now: now) {
                 stealsGranted += 1
                 moves.append((moving, request.to))
+            } else if let open = shards[request.to].stealFailed(now: now) {
+                connecting.append((open, request.to))
             }
         default:
             let loop = Int(rng.next() % UInt64(shards.count))
@@ -187,7 +189,11 @@ private struct ShardedPoolModel {
             while let (server, loop) = resetting.popLast() { handoff(shards[loop].serverReady(server, now: now), loop: loop) }
             while let (server, loop) = checking.popLast() { handoff(shards[loop].serverReady(server, now: now), loop: loop) }
             while let request = steals.popLast() {
-                if let moving = shards[request.from].stealRequested(now: now) { moves.append((moving, request.to)) }
+                if let moving = shards[request.from].stealRequested(now: now) {
+                    moves.append((moving, request.to))
+                } else if let open = shards[request.to].stealFailed(now: now) {
+                    connecting.append((open, request.to))
+                }
             }
             while let (moving, target) = moves.popLast() { handoff(shards[target].adopt(moving, now: now), loop: target) }
             for loop in shards.indices {

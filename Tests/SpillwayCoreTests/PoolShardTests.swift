@@ -71,6 +71,19 @@ private func client(_ n: UInt64, loop: Int, app: String = "web", opensTransactio
         #expect(shared.poolSize.used == 1)
     }
 
+    /// With room in the pool, a client on a loop without idle servers still steals the one idle elsewhere (a
+    /// hop across loops is cheaper than a login); when the steal comes back empty, it opens one.
+    @Test func stealComesBeforeOpeningAndAnEmptyStealOpens() {
+        var (_, shards) = makeShards(.init(poolSize: 5))
+        _ = shards[0].acquire(client(1, loop: 0), now: at(0))
+        _ = shards[0].serverReady(s(1), now: at(0))
+        _ = shards[0].release(s(1), needsReset: false, now: at(1))
+        #expect(shards[1].acquire(client(2, loop: 1), now: at(2)) == .waitAndSteal(from: 0))
+        #expect(shards[0].acquire(client(3, loop: 0), now: at(3)) == .assign(s(1)))  // loop 0's own client first
+        #expect(shards[0].stealRequested(now: at(4)) == nil)
+        #expect(shards[1].stealFailed(now: at(5)) == s(2))
+    }
+
     /// A shard whose own clients wait keeps its idle server from a steal.
     @Test func stealIsRefusedWhileLocalClientsWait() {
         var (_, shards) = makeShards(.init(poolSize: 2), loops: 2)

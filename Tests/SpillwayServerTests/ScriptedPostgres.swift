@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import PostgresWire
 import Synchronization
@@ -29,6 +30,7 @@ final class ScriptedPostgres: ConnectionDelegate {
     /// Told after each item is received and answered.
     var onReceive: ((Received) -> Void)?
     var closedByPeer = false
+    var onClosed: (() -> Void)?
 
     init(socket: Socket, loop: IOLoop) throws {
         self.connection = try Connection(socket: socket, loop: loop, delegate: self)
@@ -54,8 +56,11 @@ final class ScriptedPostgres: ConnectionDelegate {
         }
     }
 
+    private static let trace = ProcessInfo.processInfo.environment["SPILLWAY_TEST_TRACE"] != nil
+
     private func handle(_ item: Received) {
         log.append(item)
+        if Self.trace { print("scripted postgres \(ObjectIdentifier(self)) received \(item)") }
         for buffer in reply(item) { connection?.write(buffer) }
         onReceive?(item)
     }
@@ -63,6 +68,7 @@ final class ScriptedPostgres: ConnectionDelegate {
     func closed(_ connection: Connection, error: SocketError?) {
         closedByPeer = true
         self.connection = nil
+        onClosed?()
     }
 
     func drained(_ connection: Connection) {}
@@ -76,6 +82,7 @@ final class ScriptedPostgres: ConnectionDelegate {
     func vanish() {
         connection?.abort()
         connection = nil
+        onClosed?()
     }
 }
 

@@ -177,11 +177,13 @@ public struct PoolShard: Sendable {
         // Published before looking at the others (and they publish idle servers before looking for waiters):
         // one of the two always sees the other.
         enqueue(tag, since: now)
-        if let open = openIfUseful(now: now) {
-            return .openAndWait(open)
-        }
+        // An idle server on another loop is a cross-loop hop away; a new one is a connect and a login away:
+        // steal first, and open only if the steal comes back empty (`stealFailed`).
         if let other = shared.idleElsewhere(than: loop) {
             return .waitAndSteal(from: other)
+        }
+        if let open = openIfUseful(now: now) {
+            return .openAndWait(open)
         }
         return .wait
     }
@@ -273,6 +275,12 @@ public struct PoolShard: Sendable {
         idle.removeFirst()
         publishIdle()
         return depart(id)
+    }
+
+    /// The loop asked for an idle server had none left (its own clients took it): open one here if the waiters
+    /// still need it and the bounds allow.
+    public mutating func stealFailed(now: ContinuousClock.Instant) -> ServerID? {
+        openIfUseful(now: now)
     }
 
     /// A server moved here from another loop: a waiter here takes it, or it stays idle.

@@ -43,6 +43,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             return
         }
         clients[client.id] = client
+        logger.trace("client accepted", metadata: ["client": "\(client.id)", "loop": "\(loop.index)", "fd": "\(socket.fd)"])
         client.start(admitted: plane.clientConnections.tryTake())
     }
 
@@ -75,7 +76,9 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// The client asks for a server of `key`: lent now, or the client waits and hears later.
     func acquire(for client: ClientDriver, key: PoolKey) {
         guard let site = sites[key] else { return }
-        switch site.shard.acquire(client.tag, now: loop.now) {
+        let action = site.shard.acquire(client.tag, now: loop.now)
+        logger.trace("acquire", metadata: ["client": "\(client.id)", "loop": "\(loop.index)", "action": "\(action)"])
+        switch action {
         case .assign(let id):
             // Lent in a task of its own: the client asked from inside its own read.
             loop.enqueue { [self] in self.lend(id, in: site, to: client.id) }
@@ -107,6 +110,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     private func releaseNow(_ server: ServerDriver, statements: [String], reusable: Bool) {
         guard let site = sites[server.key] else { return }
         let action = site.shard.release(server.id, needsReset: !statements.isEmpty, reusable: reusable, now: loop.now)
+        logger.trace("release", metadata: ["server": "\(server.id)", "loop": "\(loop.index)", "action": "\(action)"])
         switch action {
         case .reset:
             _ = server.release(statements: statements)
@@ -130,7 +134,9 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             return
         }
         let sync = client.wantedParameters.setStatement(toMatch: server.session.tracked)
-        switch server.assign(to: clientID, sync: sync, sink: client) {
+        let outcome = server.assign(to: clientID, sync: sync, sink: client)
+        logger.trace("lend", metadata: ["server": "\(id)", "client": "\(clientID)", "sync": "\(sync ?? "-")", "outcome": "\(outcome)"])
+        switch outcome {
         case .attached:
             client.serverAttached(server, synced: nil)
         case .syncing:
@@ -183,6 +189,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// Moves a server the shard let go of to the loop `target`, whose shard adopts it.
     private func move(_ moving: PoolShard.MovingServer, in site: PoolSite, to target: Int) {
         guard let server = site.servers.removeValue(forKey: moving.id) else { return }
+        logger.trace("server moves", metadata: ["server": "\(moving.id)", "from": "\(loop.index)", "to": "\(target)"])
         let destination = plane.shards[target]
         let started = server.move(to: destination.loop) { arrived in
             arrived.owner = destination
@@ -204,7 +211,9 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             return
         }
         site.servers[server.id] = server
-        handoff(site.shard.adopt(moving, now: loop.now), in: site)
+        let action = site.shard.adopt(moving, now: loop.now)
+        logger.trace("server arrived", metadata: ["server": "\(server.id)", "loop": "\(loop.index)", "action": "\(action)"])
+        handoff(action, in: site)
     }
 
     private func requestSteal(_ key: PoolKey, from source: Int) {
@@ -213,10 +222,21 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
         other.loop.execute { other.stealRequested(key, by: requester) }
     }
 
-    /// The loop `requester` has a client waiting and no server: one idle here moves there (on this loop).
+    /// The loop `requester` has a client waiting and no server: one idle here moves there (on this loop), or
+    /// the requester hears that none is left.
     func stealRequested(_ key: PoolKey, by requester: Int) {
-        guard let site = sites[key], let moving = site.shard.stealRequested(now: loop.now) else { return }
+        guard let site = sites[key], let moving = site.shard.stealRequested(now: loop.now) else {
+            let other = plane.shards[requester]
+            other.loop.execute { other.stealFailed(key) }
+            return
+        }
         move(moving, in: site, to: requester)
+    }
+
+    /// A steal came back empty (on this loop): open a server here if the waiters still need one.
+    func stealFailed(_ key: PoolKey) {
+        guard let site = sites[key], let id = site.shard.stealFailed(now: loop.now) else { return }
+        open(id, in: site)
     }
 
     // MARK: Server events (ServerDriverOwner)
