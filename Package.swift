@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "spillway", targets: ["spillway"]),
         .library(name: "PostgresWire", targets: ["PostgresWire"]),
         .library(name: "SpillwayCore", targets: ["SpillwayCore"]),
+        .library(name: "SpillwayEngine", targets: ["SpillwayEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

@@ -28,6 +28,18 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "GlobalCounters",
+            dependencies: benchmarkDependencies,
+            path: "Benchmarks/GlobalCounters",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "LoopHandoff",
+            dependencies: benchmarkDependencies + [.product(name: "SpillwayEngine", package: "spillway")],
+            path: "Benchmarks/LoopHandoff",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "PoolAcquireRelease",
             dependencies: benchmarkDependencies,
             path: "Benchmarks/PoolAcquireRelease",
