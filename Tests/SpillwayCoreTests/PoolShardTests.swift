@@ -94,8 +94,8 @@ private func client(_ n: UInt64, loop: Int, app: String = "web", opensTransactio
         #expect(shards[0].stealRequested(now: at(4)) == nil)
     }
 
-    /// A server freed on a loop goes to a client elsewhere that has waited past the affinity window and longer
-    /// than anyone local; a younger remote waiter leaves it local.
+    /// A server freed on a loop goes to a client elsewhere that came more than the affinity window before the
+    /// oldest local one; one that came within the window, or later, leaves it local.
     @Test func releaseFavoursTheOldestWaiterAcrossLoopsPastTheWindow() {
         var (_, shards) = makeShards(.init(poolSize: 1, loopAffinityWindow: .milliseconds(2)))
         _ = shards[0].acquire(client(1, loop: 0), now: at(0))
@@ -106,6 +106,13 @@ private func client(_ n: UInt64, loop: Int, app: String = "web", opensTransactio
             Issue.record("the older waiter on loop 1 should get the server")
             return
         }
+        // Within the window the local waiter keeps it, even if the remote one came first.
+        var (_, close) = makeShards(.init(poolSize: 1, loopAffinityWindow: .milliseconds(2)))
+        _ = close[0].acquire(client(1, loop: 0), now: at(0))
+        _ = close[0].serverReady(s(1), now: at(0))
+        _ = close[1].acquire(client(2, loop: 1), now: at(1))
+        _ = close[0].acquire(client(3, loop: 0), now: at(2))
+        #expect(close[0].release(s(1), needsReset: false, now: at(9)) == .assign(s(1), to: client(3, loop: 0)))
         // Now the other way round: the remote waiter is the younger one, the local one gets it.
         var (_, fresh) = makeShards(.init(poolSize: 1, loopAffinityWindow: .milliseconds(2)))
         _ = fresh[0].acquire(client(1, loop: 0), now: at(0))

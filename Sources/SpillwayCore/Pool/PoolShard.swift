@@ -423,12 +423,15 @@ public struct PoolShard: Sendable {
         }
         servers.values[index].reclaiming = false
         guard runState == .running else { return parkIdle(at: index, now: now) }
-        // A client on another loop that has waited longer than the affinity window, and longer than anyone
-        // here, gets the server: it moves there.
+        // Nobody waits here and someone waits elsewhere: the server moves there. With waiters on both loops it
+        // stays, unless the other loop's oldest came more than the affinity window before this loop's oldest:
+        // no client is passed over by one that came that much later, and a saturated pool does not shuttle
+        // servers between loops (a move is an epoll change and a wakeup across cores).
         if !arrived, let (other, since) = shared.oldestWaiterElsewhere(than: loop) {
-            let localOldest = waiters.waiting.first.map { shared.stamp($0.since) } ?? .max
-            let window = shared.stamp(now - limits.loopAffinityWindow)
-            if waiters.isEmpty || (since < localOldest && since <= window) {
+            guard let localOldest = waiters.waiting.first else { return .move(depart(id), to: other) }
+            let (seconds, attoseconds) = limits.loopAffinityWindow.components
+            let window = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+            if since + window < shared.stamp(localOldest.since) {
                 return .move(depart(id), to: other)
             }
         }

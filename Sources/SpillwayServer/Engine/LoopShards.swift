@@ -76,9 +76,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// The client asks for a server of `key`: lent now, or the client waits and hears later.
     func acquire(for client: ClientDriver, key: PoolKey) {
         guard let site = sites[key] else { return }
-        let action = site.shard.acquire(client.tag, now: loop.now)
-        logger.trace("acquire", metadata: ["client": "\(client.id)", "loop": "\(loop.index)", "action": "\(action)"])
-        switch action {
+        switch site.shard.acquire(client.tag, now: loop.now) {
         case .assign(let id):
             // Lent in a task of its own: the client asked from inside its own read.
             loop.enqueue { [self] in self.lend(id, in: site, to: client.id) }
@@ -110,7 +108,6 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     private func releaseNow(_ server: ServerDriver, statements: [String], reusable: Bool) {
         guard let site = sites[server.key] else { return }
         let action = site.shard.release(server.id, needsReset: !statements.isEmpty, reusable: reusable, now: loop.now)
-        logger.trace("release", metadata: ["server": "\(server.id)", "loop": "\(loop.index)", "action": "\(action)"])
         switch action {
         case .reset:
             _ = server.release(statements: statements)
@@ -134,9 +131,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             return
         }
         let sync = client.wantedParameters.setStatement(toMatch: server.session.tracked)
-        let outcome = server.assign(to: clientID, sync: sync, sink: client)
-        logger.trace("lend", metadata: ["server": "\(id)", "client": "\(clientID)", "sync": "\(sync ?? "-")", "outcome": "\(outcome)"])
-        switch outcome {
+        switch server.assign(to: clientID, sync: sync, sink: client) {
         case .attached:
             client.serverAttached(server, synced: nil)
         case .syncing:
