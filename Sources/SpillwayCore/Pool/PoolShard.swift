@@ -147,7 +147,8 @@ public struct PoolShard: Sendable {
     public var serverCount: Int { servers.count }
     public var idleCount: Int { idle.count }
     public var activeCount: Int { servers.values.reduce(0) { $0 + ($1.state.isActive ? 1 : 0) } }
-    public var connectingCount: Int { servers.values.reduce(0) { $0 + ($1.state == .connecting ? 1 : 0) } }
+    /// Servers logging in: kept as a count (every wait asks, and a scan of the servers showed up in profiles).
+    public private(set) var connectingCount = 0
     public var waitingCount: Int { waiters.count }
 
     /// True while max_idle_transaction_servers or more servers of the whole pool are stalled in transactions:
@@ -200,6 +201,7 @@ public struct PoolShard: Sendable {
         guard let server = servers[id] else { return .idle }
         switch server.state {
         case .connecting:
+            connectingCount -= 1
             shared.resumeLogins()  // a login worked: the server is reachable again
         case .resetting, .checking:
             break
@@ -498,6 +500,7 @@ public struct PoolShard: Sendable {
     /// Takes the server off the books and gives back its claim.
     private mutating func drop(_ id: ServerID) {
         guard let server = servers.removeValue(forKey: id) else { return }
+        if server.state == .connecting { connectingCount -= 1 }
         if let position = idle.firstIndex(of: id) {
             idle.remove(at: position)
             publishIdle()
@@ -515,7 +518,13 @@ public struct PoolShard: Sendable {
 
     /// Opens a server here when waiters outnumber servers on their way and the bounds allow it.
     mutating func openIfUseful(now: ContinuousClock.Instant) -> ServerID? {
-        guard runState == .running, waiters.count > connectingCount, !shared.loginsPaused(at: now) else { return nil }
+        // Cheapest first: a saturated pool asks at every wait, and its bound is full.
+        guard runState == .running else { return nil }
+        guard shared.poolSize.available > 0 else {
+            if lastRefusal !== shared.poolSize { lastRefusal = shared.poolSize }
+            return nil
+        }
+        guard waiters.count > connectingCount, !shared.loginsPaused(at: now) else { return nil }
         return open(now: now, reserve: false)
     }
 
@@ -529,6 +538,7 @@ public struct PoolShard: Sendable {
             let id = nextServer()
             servers[id] = Server(
                 id: id, state: .connecting, openedAt: now, generation: generation, claim: claim, fromReserve: reserve)
+            connectingCount += 1
             return id
         }
     }

@@ -17,6 +17,16 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// Clients on this loop, by ID: who a server is handed to.
     private(set) var clients: [ClientID: ClientDriver] = [:]
     private let logger: Logger
+    /// Hand-offs decided inside a driver's call, run after it returns: one loop task per iteration drains them
+    /// (a closure per transaction showed up in profiles).
+    private var pending: [Pending] = []
+    private var pendingScheduled = false
+
+    private enum Pending {
+        case lend(ServerID, PoolSite, ClientID)
+        case release(ServerDriver, statements: [String], reusable: Bool)
+        case refuse(ClientDriver, ServerFailure)
+    }
 
     init(loop: IOLoop, plane: DataPlane, logger: Logger) {
         self.loop = loop
@@ -78,8 +88,8 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
         guard let site = sites[key] else { return }
         switch site.shard.acquire(client.tag, now: loop.now) {
         case .assign(let id):
-            // Lent in a task of its own: the client asked from inside its own read.
-            loop.enqueue { [self] in self.lend(id, in: site, to: client.id) }
+            // Lent after the client's read returns: it asked from inside it.
+            defer_(.lend(id, site, client.id))
         case .check(let id):
             site.servers[id]?.runStatements([plane.runtime.settings.serverCheckQuery], purpose: .check)
         case .openAndWait(let id):
@@ -90,7 +100,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             break
         case .refuse:
             let failure = site.info.lastLoginFailure ?? ServerFailure(message: "no server available for pool \(key)")
-            loop.enqueue { client.acquireFailed(failure) }
+            defer_(.refuse(client, failure))
         }
     }
 
@@ -102,7 +112,31 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// The client gives its server back, after `statements` (ROLLBACK, server_reset_query); `reusable: false`
     /// closes it. Runs as a loop task: the client releases from inside the server's read.
     func release(_ server: ServerDriver, statements: [String], reusable: Bool) {
-        loop.enqueue { [self] in self.releaseNow(server, statements: statements, reusable: reusable) }
+        defer_(.release(server, statements: statements, reusable: reusable))
+    }
+
+    /// Queues a hand-off to run after the current driver call, in order with the others.
+    private func defer_(_ item: Pending) {
+        pending.append(item)
+        guard !pendingScheduled else { return }
+        pendingScheduled = true
+        loop.enqueue { [self] in self.runPending() }
+    }
+
+    private func runPending() {
+        // Items queued while running are run too, in the same pass.
+        var index = 0
+        while index < pending.count {
+            switch pending[index] {
+            case .lend(let id, let site, let client): lend(id, in: site, to: client)
+            case .release(let server, let statements, let reusable):
+                releaseNow(server, statements: statements, reusable: reusable)
+            case .refuse(let client, let failure): client.acquireFailed(failure)
+            }
+            index += 1
+        }
+        pending.removeAll(keepingCapacity: true)
+        pendingScheduled = false
     }
 
     private func releaseNow(_ server: ServerDriver, statements: [String], reusable: Bool) {
