@@ -52,6 +52,13 @@ final class BlockingWireClient {
         try send(Frame(type: type, body: payload).bytes)
     }
 
+    /// Sends a CancelRequest for `key` (on a connection of its own, as libpq does).
+    func sendCancel(_ key: CancelRequest) throws {
+        var buffer = ByteBuffer()
+        key.encode(into: &buffer)
+        try send(buffer)
+    }
+
     /// Sends a StartupMessage and reads to the first ReadyForQuery (or an error).
     @discardableResult
     func login(user: String = "app", database: String = "app") throws -> [Frame] {
@@ -64,12 +71,18 @@ final class BlockingWireClient {
     /// Reads frames until a ReadyForQuery (included) or until the server closes; fails after `timeout`.
     @discardableResult
     func readUntilReady(timeout: Duration = .seconds(5)) throws -> [Frame] {
+        try read(until: { $0.type == .readyForQuery }, timeout: timeout)
+    }
+
+    /// Reads frames until one satisfies `done` (included), a FATAL error, or the server closing; fails after
+    /// `timeout`.
+    func read(until done: (Frame) -> Bool, timeout: Duration = .seconds(5)) throws -> [Frame] {
         let deadline = ContinuousClock.now + timeout
         var got: [Frame] = []
         while true {
             while let frame = try decoder.next() {
                 got.append(frame)
-                if frame.type == .readyForQuery { return got }
+                if done(frame) { return got }
                 if frame.type == .errorResponse, let error = try? ErrorResponse(body: frame.body),
                     error.severity == "FATAL"
                 {
@@ -78,13 +91,13 @@ final class BlockingWireClient {
             }
             let left = deadline - ContinuousClock.now
             guard left > .zero else {
-                throw Failure(description: "no ReadyForQuery within \(timeout); got \(got.map(\.type))")
+                throw Failure(description: "nothing expected within \(timeout); got \(got.map(\.type))")
             }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ms = Int32(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000) + 1
             guard poll(&poller, 1, ms) > 0 else { continue }
             var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = read(fd, &chunk, chunk.count)
+            let count = Glibc.read(fd, &chunk, chunk.count)
             guard count > 0 else { return got }  // closed
             decoder.append(ByteBuffer(bytes: chunk[..<count]))
         }
@@ -113,6 +126,14 @@ extension [Frame] {
 
     /// The transaction status of the last ReadyForQuery.
     var status: TransactionStatus? { last?.readyForQueryStatus }
+
+    /// The BackendKeyData of a login.
+    var backendKey: CancelRequest? {
+        first { $0.type == .backendKeyData }.flatMap {
+            if case .backendKeyData(let key)? = try? BackendMessage(frame: $0) { return key }
+            return nil
+        }
+    }
 
     /// The SQLSTATE of the first ErrorResponse.
     var errorCode: String? {

@@ -173,6 +173,59 @@ import Testing
         #expect(postgres.connectionCounts.most == 1)
     }
 
+    /// transaction_timeout ends a transaction open too long with FATAL 25P04; the server is not reused.
+    @Test(.timeLimit(.minutes(1))) func transactionTimeoutClosesTheClient() throws {
+        let plane = try start("transaction_timeout = 0.2")
+        defer { plane.shutdown() }
+        let app = try client(plane)
+        try app.login()
+        #expect(try app.query("begin").status == .inTransaction)
+        let started = ContinuousClock.now
+        let answer = try app.readUntilReady(timeout: .seconds(3))
+        #expect(answer.errorCode == "25P04")
+        #expect(ContinuousClock.now - started >= .milliseconds(150))
+        eventually("the server of the timed-out transaction to be closed") { postgres.connectionCounts.open == 0 }
+    }
+
+    /// A client waiting longer than query_wait_notify hears so once, then gets its answer.
+    @Test(.timeLimit(.minutes(1))) func longWaitIsNotifiedOnce() throws {
+        let plane = try start("default_pool_size = 1\nquery_wait_notify = 0.2")
+        defer { plane.shutdown() }
+        let holder = try client(plane)
+        try holder.login()
+        try holder.query("begin")
+        let waiter = try client(plane)
+        try waiter.login()
+        try waiter.send(.query("select waited"))
+        let notice = try waiter.read(until: { $0.type == .noticeResponse })
+        #expect(notice.last?.type == .noticeResponse)
+        try holder.query("commit")
+        let answer = try waiter.readUntilReady()
+        #expect(!answer.types.contains(.noticeResponse))
+        #expect(answer.firstColumns == ["select waited"])
+    }
+
+    /// A CancelRequest with the client's key reaches PostgreSQL with the key of the server the client holds.
+    @Test(.timeLimit(.minutes(1))) func cancelReachesTheServerWithItsOwnKey() throws {
+        let plane = try start()
+        defer { plane.shutdown() }
+        let app = try client(plane)
+        let key = try #require(try app.login().backendKey)
+        try app.query("begin")  // holds its server
+        try client(plane).sendCancel(key)
+        eventually("the cancel to reach PostgreSQL") { postgres.cancels.count == 1 }
+        #expect(postgres.cancels == [CancelRequest(processID: 4242, secretKey: 77)])
+    }
+
+    /// A client that connects and says nothing is closed at client_login_timeout with 08006.
+    @Test(.timeLimit(.minutes(1))) func silentClientIsClosedAtLoginTimeout() throws {
+        let plane = try start("client_login_timeout = 0.2")
+        defer { plane.shutdown() }
+        let silent = try client(plane)
+        let answer = try silent.readUntilReady(timeout: .seconds(3))
+        #expect(answer.errorCode == "08006")
+    }
+
     /// A database not in [databases] is refused with 3D000, by name.
     @Test(.timeLimit(.minutes(1))) func unknownDatabaseIsRefused() throws {
         let plane = try start()

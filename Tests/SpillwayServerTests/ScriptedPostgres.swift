@@ -14,6 +14,8 @@ final class ScriptedPostgres: ConnectionDelegate {
     /// What arrived from Spillway.
     enum Received: Equatable {
         case startup([String: String])
+        /// A CancelRequest (the connection then closes).
+        case cancel(CancelRequest)
         case message(FrontendMessage)
         /// A frame FrontendMessage leaves opaque (Parse, Bind, Execute, CopyData ...): its type.
         case frame(MessageType)
@@ -40,7 +42,12 @@ final class ScriptedPostgres: ConnectionDelegate {
         var bytes = bytes
         if !started {
             startup.append(bytes)
-            guard case .startup(let message)? = try? startup.next() else { return }
+            let packet = try? startup.next()
+            if case .cancel(let request)? = packet {
+                handle(.cancel(request))
+                return
+            }
+            guard case .startup(let message)? = packet else { return }
             started = true
             handle(.startup(Dictionary(message.parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })))
             guard let rest = startup.drain() else { return }

@@ -22,7 +22,11 @@ final class ScriptedPostgresServer: Sendable {
     private final class State: Sendable {
         let counts = Mutex((open: 0, most: 0, total: 0))
         let connections = Mutex<[Box<ScriptedPostgres>]>([])
+        let cancels = Mutex<[CancelRequest]>([])
     }
+
+    /// CancelRequests received, in order.
+    var cancels: [CancelRequest] { state.cancels.withLock { $0 } }
 
     init() throws {
         folder = NSTemporaryDirectory() + "spillway-scripted-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -33,7 +37,10 @@ final class ScriptedPostgresServer: Sendable {
         listener.start(on: group.loops) { incoming in
             guard let postgres = try? ScriptedPostgres(socket: incoming.socket, loop: incoming.loop) else { return }
             let inTransaction = Box(false)
-            postgres.reply = { ScriptedPostgresServer.answer($0, inTransaction: inTransaction) }
+            postgres.reply = { received in
+                if case .cancel(let request) = received { state.cancels.withLock { $0.append(request) } }
+                return ScriptedPostgresServer.answer(received, inTransaction: inTransaction)
+            }
             postgres.onClosed = { state.counts.withLock { $0.open -= 1 } }
             state.counts.withLock { counts in
                 counts.open += 1

@@ -17,6 +17,7 @@ extension ClientDriver {
                 switch session.readyForQuery(status) {
                 case .forward:
                     serverDecoder.extendRun(header)
+                    if status == .idle { disarmTransactionTimeout() } else { armTransactionTimeout() }
                 case .forwardAndRelease:
                     serverDecoder.extendRun(header)
                     if let run = serverDecoder.takeRun() { send(run) }
@@ -77,6 +78,7 @@ extension ClientDriver {
     /// server_reset_query when server_reset_query_always is set.
     private func releaseAfterTransaction(_ server: ServerDriver) {
         self.server = nil
+        disarmTransactionTimeout()
         let settings = runtime.settings
         let reset = settings.serverResetQueryAlways && !settings.serverResetQuery.isEmpty
         shards.release(server, statements: reset ? [settings.serverResetQuery] : [], reusable: true)

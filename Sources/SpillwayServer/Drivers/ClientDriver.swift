@@ -48,6 +48,10 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     /// Counted against max_client_conn.
     var admitted = false
     var loginTimer: TimerID?
+    /// transaction_timeout: armed when ReadyForQuery says a transaction began, cancelled when it ends.
+    var transactionTimer: TimerID?
+    /// query_wait_notify: set once the notice went out for the current wait.
+    var waitNoticeSent = false
     /// The lent server's FATAL ErrorResponse, held until that server's connection closes.
     var serverFatal: ErrorResponse?
     /// Why the connection ended, for the disconnect log line.
@@ -145,6 +149,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
             loop.cancel(timer)
             loginTimer = nil
         }
+        disarmTransactionTimeout()
         switch previous {
         case .fetchingParameters:
             if let pool { shards.cancelWait(id, key: pool) }
@@ -268,6 +273,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
 
     /// Asks this loop's shard of the pool for a server.
     func acquire(_ key: PoolKey) {
+        waitNoticeSent = false
         tag.opensTransaction = held.first.map { frame in
             guard frame.type == .query else { return false }
             return frame.body.withUnsafeReadableBytes { bytes in

@@ -333,6 +333,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// whose clients wait.
     func upkeep() {
         let now = loop.now
+        let notifyAfter = Duration.milliseconds(Int64(plane.runtime.settings.queryWaitNotify * 1000))
         for site in sites.values {
             var stalled: Set<ServerID> = []
             for server in site.servers.values {
@@ -351,6 +352,11 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
                 for tag in upkeep.timedOut { clients[tag.client]?.waitTimedOut(limit: limit) }
             }
             if let reserve = site.shard.openReserveIfWanted(now: now) { open(reserve, in: site) }
+            if notifyAfter > .zero {
+                for waiter in site.shard.waiters.waiting where now - waiter.since >= notifyAfter {
+                    clients[waiter.tag.client]?.waitedLong()
+                }
+            }
         }
     }
 
