@@ -39,6 +39,8 @@ public final class IOLoop: @unchecked Sendable {
     private var freeSlots: [UInt32] = []
     private var timers = TimerHeap()
     private var localTasks: [() -> Void] = []
+    /// Tasks taken from the inbox, being run (kept to reuse its storage).
+    private var posted: [@Sendable () -> Void] = []
     private var flushList: [Connection] = []
     private var flushing: [Connection] = []
     /// The time at the start of this iteration's dispatch; what machines are given as `now`.
@@ -274,18 +276,15 @@ public final class IOLoop: @unchecked Sendable {
     }
 
     private func runPostedTasks() {
-        let tasks: [@Sendable () -> Void] = self.inbox.withLock { inbox in
-            guard !inbox.tasks.isEmpty else {
-                inbox.wakePending = false
-                return []
-            }
-            defer {
-                inbox.tasks = []
-                inbox.wakePending = false
-            }
-            return inbox.tasks
+        // The inbox's array and this loop's are swapped, not replaced: both keep their storage, so posting
+        // allocates nothing once the loop has warmed up.
+        self.inbox.withLock { inbox in
+            inbox.wakePending = false
+            if !inbox.tasks.isEmpty { swap(&inbox.tasks, &self.posted) }
         }
-        for task in tasks { task() }
+        guard !self.posted.isEmpty else { return }
+        for task in self.posted { task() }
+        self.posted.removeAll(keepingCapacity: true)
     }
 
     private func runLocalTasks() {
