@@ -29,6 +29,9 @@ public struct PoolShard: Sendable {
         public var generation: Int
         /// The client it is lent to (or being checked for).
         public var holder: ClientTag?
+        /// The holder's application's pool-wide count, taken at the lend and given back at the end of it
+        /// (kept so the end needs no lookup by name).
+        var holderCount: SharedLimit?
         /// Its holder is being made to give it back (idle-in-transaction reclaim or timeout): not chosen again.
         public var reclaiming = false
         /// Counted in `stalledTransactionHolders`: lent for a new transaction, or its holder was idle in a
@@ -219,8 +222,9 @@ public struct PoolShard: Sendable {
             return .idle  // stale release: ignore
         }
         unlend(at: index)
-        let server = servers.values[index]
-        if !reusable || isPastLifetime(server, now: now) || server.generation < generation {
+        // Read in place: a copy of the record retains its holder's strings and its claim.
+        let expired = limits.lifetime.map { now - servers.values[index].openedAt >= $0 } ?? false
+        if !reusable || expired || servers.values[index].generation < generation {
             drop(id)
             return .close(id, open: openIfUseful(now: now))
         }
@@ -462,7 +466,9 @@ public struct PoolShard: Sendable {
         servers.values[index].holder = tag
         // Counted whatever the cap: caps are checked when the waiter is chosen (`admitsApplication`), and two
         // loops choosing at once may pass a cap by one for a moment; pool-wide bounds are claims and never pass.
-        holding(for: tag.application).add()
+        let counter = holding(for: tag.application)
+        counter.add()
+        servers.values[index].holderCount = counter
         // A new transaction counts as idle in one until the next count says otherwise: several idle servers
         // handed out at once must not all go to a job refilling the pool.
         if tag.opensTransaction, !servers.values[index].countedStalled {
@@ -484,9 +490,10 @@ public struct PoolShard: Sendable {
             servers.values[index].holdsReclaimMark = false
             shared.reclaims.giveBack()
         }
-        guard let holder = servers.values[index].holder else { return }
+        guard servers.values[index].holder != nil else { return }
         servers.values[index].holder = nil
-        holding(for: holder.application).giveBack()
+        servers.values[index].holderCount?.giveBack()
+        servers.values[index].holderCount = nil
     }
 
     /// The shared count of servers `application` holds in this pool.

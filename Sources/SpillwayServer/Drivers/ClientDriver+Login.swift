@@ -99,6 +99,7 @@ extension ClientDriver {
         session = ClientSession(mode: config.poolMode(database: database, user: request.user))
         pool = key
         let site = shards.site(for: key, database: database, user: request.user, credentials: credentials)
+        self.site = site
         cancelKey = shards.plane.register(self)
         if let parameters = site.info.parameters {
             finishLogin(serverParameters: parameters)

@@ -44,6 +44,8 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     var wantedParameters = TrackedParameters()
     var cancelKey: CancelRequest?
     var pool: PoolKey?
+    /// This loop's site of the client's pool, once logged in (kept, not looked up by key at every acquire).
+    var site: PoolSite?
     var tag: ClientTag
     /// Counted against max_client_conn.
     var admitted = false

@@ -23,7 +23,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     private var pendingScheduled = false
 
     private enum Pending {
-        case lend(ServerID, PoolSite, ClientID)
+        case lend(ServerID, PoolSite, ClientID, ClientDriver?)
         case release(ServerDriver, statements: [String], reusable: Bool)
         case refuse(ClientDriver, ServerFailure)
     }
@@ -85,11 +85,11 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
 
     /// The client asks for a server of `key`: lent now, or the client waits and hears later.
     func acquire(for client: ClientDriver, key: PoolKey) {
-        guard let site = sites[key] else { return }
+        guard let site = client.site ?? sites[key] else { return }
         switch site.shard.acquire(client.tag, now: loop.now) {
         case .assign(let id):
             // Lent after the client's read returns: it asked from inside it.
-            defer_(.lend(id, site, client.id))
+            defer_(.lend(id, site, client.id, client))
         case .check(let id):
             site.servers[id]?.runStatements([plane.runtime.settings.serverCheckQuery], purpose: .check)
         case .openAndWait(let id):
@@ -128,7 +128,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
         var index = 0
         while index < pending.count {
             switch pending[index] {
-            case .lend(let id, let site, let client): lend(id, in: site, to: client)
+            case .lend(let id, let site, let clientID, let client): lend(id, in: site, to: clientID, driver: client)
             case .release(let server, let statements, let reusable):
                 releaseNow(server, statements: statements, reusable: reusable)
             case .refuse(let client, let failure): client.acquireFailed(failure)
@@ -156,9 +156,9 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     }
 
     /// Lends server `id` to the waiting `client`.
-    private func lend(_ id: ServerID, in site: PoolSite, to clientID: ClientID) {
+    private func lend(_ id: ServerID, in site: PoolSite, to clientID: ClientID, driver: ClientDriver? = nil) {
         guard let server = site.servers[id] else { return }
-        guard let client = clients[clientID], !client.isClosed else {
+        guard let client = driver ?? clients[clientID], !client.isClosed else {
             // The client left between the shard's choice and now: the server goes back.
             let action = site.shard.release(id, needsReset: false, now: loop.now)
             handoff(action, in: site)
