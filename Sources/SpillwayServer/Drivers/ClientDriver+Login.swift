@@ -71,7 +71,7 @@ extension ClientDriver {
     func advanceLogin(_ step: ClientLogin.Step, login: ClientLogin, request: LoginRequest) {
         switch step {
         case .send(let authRequest):
-            phase = .authenticating(login, request)
+            phase = .authenticating(Authentication(login: login, request: request))
             connection.write { BackendMessage.authentication(authRequest).encode(into: &$0) }
         case .succeeded(let saslFinal, let clientKey):
             connection.write { buffer in

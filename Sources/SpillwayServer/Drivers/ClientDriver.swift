@@ -18,8 +18,9 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     enum Phase {
         /// Reading SSLRequest / CancelRequest / StartupMessage.
         case startup(StartupDecoder)
-        /// Exchanging authentication messages.
-        case authenticating(ClientLogin, LoginRequest)
+        /// Exchanging authentication messages. Boxed: the login's state is large, and an enum is as big as its
+        /// largest case, which every idle client would carry.
+        case authenticating(Authentication)
         /// Authenticated; waiting for a first server of the pool to learn the ParameterStatus set.
         case fetchingParameters
         /// Logged in: messages flow through the session.
@@ -58,7 +59,10 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     var serverFatal: ErrorResponse?
     /// Why the connection ended, for the disconnect log line.
     var closeReason: String?
-    let peer: NetworkAddress
+    /// The peer as logs show it (`10.0.3.7:51244`), and its host alone ("unix" on the socket): kept as text,
+    /// a fraction of the size of the address.
+    let peerText: String
+    let peerHost: String
     let connectedAt: ContinuousClock.Instant
     let baseLogger: Logger
 
@@ -72,7 +76,8 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
         self.loop = loop
         self.shards = shards
         self.runtime = runtime
-        self.peer = peer
+        self.peerText = peer.description
+        self.peerHost = peer.family == .unix ? "unix" : peer.host
         self.connectedAt = loop.now
         self.baseLogger = logger
         self.decoder = FrameDecoder(maxMessageSize: min(runtime.settings.maxPacketSize, Self.loginMessageLimit))
@@ -85,7 +90,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     var logger: Logger {
         var logger = baseLogger
         logger[metadataKey: "client"] = "\(id)"
-        logger[metadataKey: "remote"] = "\(peer)"
+        logger[metadataKey: "remote"] = "\(peerText)"
         if let pool { logger[metadataKey: "db"] = "\(pool.database)" }
         if !tag.application.isEmpty { logger[metadataKey: "app"] = "\(tag.application)" }
         return logger
@@ -93,7 +98,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
 
     /// The client's host without port ("unix" on the socket): its application when it names none.
     var remoteHost: String {
-        peer.family == .unix ? "unix" : peer.host
+        peerHost
     }
 
     /// Starts the client_login_timeout clock; called once the driver is registered.
@@ -196,16 +201,16 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     func readFrames() throws(WireError) {
         while true {
             switch phase {
-            case .authenticating(var login, let request):
+            case .authenticating(let authentication):
                 guard let frame = try decoder.next() else { return }
                 guard frame.type == .password,
-                    let message = try FrontendMessage(frame: frame, passwordContext: login.expectedContext)
+                    let message = try FrontendMessage(frame: frame, passwordContext: authentication.login.expectedContext)
                 else {
                     fatal(.protocolViolation, "expected a password message, got message type \(frame.type)")
                     return
                 }
-                let step = login.receive(message)
-                advanceLogin(step, login: login, request: request)
+                let step = authentication.login.receive(message)
+                advanceLogin(step, login: authentication.login, request: authentication.request)
             case .ready:
                 try forwardClientFrames()
                 return
@@ -395,5 +400,16 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     var isClosed: Bool {
         if case .closed = phase { return true }
         return false
+    }
+}
+
+/// A login in progress: the authentication exchange and what the client asked for.
+final class Authentication {
+    var login: ClientLogin
+    let request: LoginRequest
+
+    init(login: ClientLogin, request: LoginRequest) {
+        self.login = login
+        self.request = request
     }
 }
