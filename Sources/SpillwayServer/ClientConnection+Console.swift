@@ -59,7 +59,7 @@ extension ClientConnection {
                 buffer.writeInteger(MessageType.emptyQueryResponse.rawValue)  // Byte1: EmptyQueryResponse
                 buffer.writeInteger(Int32(4))  // Int32: length, no body
             } else {
-                let console = AdminConsole(executor: executor, runtime: executor.config, loop: loop)
+                let console = AdminConsole(backend: executor)
                 switch console.run(text, isAdmin: isAdmin) {
                 case .done(let result): result.encode(into: &buffer)
                 case .failed(let error): error.encode(into: &buffer)
@@ -67,15 +67,16 @@ extension ClientConnection {
                     phase = .consoleBusy(isAdmin: isAdmin)
                     awaitQuiescence(database: database, then: result, isAdmin: isAdmin)
                     return
-                case .later(let future):
+                case .later(let start):
                     phase = .consoleBusy(isAdmin: isAdmin)
-                    future.whenComplete { [self] outcome in
+                    let promise = loop.makePromise(of: Result<ResultSet, ErrorResponse>.self)
+                    start { promise.succeed($0) }
+                    promise.futureResult.whenSuccess { [self] outcome in
                         guard case .consoleBusy = phase, let context = self.context else { return }
                         var buffer = context.channel.allocator.buffer(capacity: 1024)
                         switch outcome {
                         case .success(let result): result.encode(into: &buffer)
-                        case .failure(let error):
-                            ErrorResponse(severity: .error, code: .internalError, message: "\(error)").encode(into: &buffer)
+                        case .failure(let error): error.encode(into: &buffer)
                         }
                         BackendMessage.readyForQuery(.idle).encode(into: &buffer)
                         context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
@@ -127,9 +128,11 @@ extension ClientConnection {
             wait = now - since
         }
         if case .fetchingParameters = phase { state = "waiting" }
+        let (address, port) = ConnectionReport.columns(context?.remoteAddress)
+        let (localAddress, localPort) = ConnectionReport.columns(context?.localAddress)
         return ConnectionReport(
-            type: "C", user: userForLog, database: databaseForLog, state: state, address: context?.remoteAddress,
-            localAddress: context?.localAddress, connectTime: connectedAtWall, requestTime: requestAtWall, wait: wait,
+            type: "C", user: userForLog, database: databaseForLog, state: state, address: address, port: port,
+            localAddress: localAddress, localPort: localPort, connectTime: connectedAtWall, requestTime: requestAtWall, wait: wait,
             pointer: ConnectionReport.pointer(self), link: linkedServer.map(ConnectionReport.pointer) ?? "",
             remotePID: 0, applicationName: wantedParameters["application_name"] ?? "")
     }

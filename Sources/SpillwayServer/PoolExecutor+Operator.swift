@@ -5,22 +5,6 @@ import SpillwayCore
 
 /// What the admin console and signals ask of the pools: reports, reload, PAUSE/RESUME, RECONNECT, KILL, SET.
 extension PoolExecutor {
-    /// One pool as the admin console shows it, read from the pool's own tables.
-    struct PoolReport {
-        var key: PoolKey
-        var mode: PoolMode
-        var clients: Int
-        var waiting: Int
-        var active: Int
-        var idle: Int
-        var connecting: Int
-        var testing: Int
-        var oldestWait: Duration?
-        var poolSize: Int
-        var target: ServerTarget
-        var stats: PoolStats
-    }
-
     /// Every pool, sorted by database then user.
     func poolReports(now: ContinuousClock.Instant) -> [PoolReport] {
         state.withLockedValue { state in

@@ -202,9 +202,11 @@ final class ServerConnection: ChannelInboundHandler, @unchecked Sendable {
             link = ConnectionReport.pointer(client)
         case .closed: state = "closed"
         }
+        let (address, port) = ConnectionReport.columns(channel?.remoteAddress)
+        let (localAddress, localPort) = ConnectionReport.columns(channel?.localAddress)
         return ConnectionReport(
-            type: "S", user: key.user, database: key.database, state: state, address: channel?.remoteAddress,
-            localAddress: channel?.localAddress, connectTime: connectedAtWall, requestTime: requestAtWall, wait: .zero,
+            type: "S", user: key.user, database: key.database, state: state, address: address, port: port,
+            localAddress: localAddress, localPort: localPort, connectTime: connectedAtWall, requestTime: requestAtWall, wait: .zero,
             pointer: ConnectionReport.pointer(self), link: link, remotePID: backendKey?.processID ?? 0,
             applicationName: tracked["application_name"] ?? "")
     }

@@ -16,9 +16,9 @@ extension AdminConsole {
         var averages: TrafficAverages { TrafficAverages(delta: lastPeriod, seconds: seconds) }
     }
 
-    func databaseStats() -> [DatabaseStats] {
+    func databaseStats(_ view: ConsoleView) -> [DatabaseStats] {
         var byDatabase: [String: DatabaseStats] = [:]
-        for pool in executor.poolReports(now: .now) {
+        for pool in view.pools {
             var entry = byDatabase[pool.key.database] ?? DatabaseStats(database: pool.key.database)
             entry.totals.add(pool.stats.totals)
             entry.lastPeriod.add(pool.stats.lastPeriod)
@@ -28,32 +28,32 @@ extension AdminConsole {
         return byDatabase.values.sorted { $0.database < $1.database }
     }
 
-    func stats() -> ResultSet {
+    func stats(_ view: ConsoleView) -> ResultSet {
         let names = [
             "total_xact_count", "total_query_count", "total_received", "total_sent", "total_xact_time",
             "total_query_time", "total_wait_time", "avg_xact_count", "avg_query_count", "avg_recv", "avg_sent",
             "avg_xact_time", "avg_query_time", "avg_wait_time",
         ]
-        let rows = databaseStats().map { entry -> [String?] in
+        let rows = databaseStats(view).map { entry -> [String?] in
             [entry.database] + (Self.totalsValues(entry.totals) + Self.averageValues(entry.averages)).map { "\($0)" }
         }
         return ResultSet(columns: [.text("database")] + names.map { .numeric($0) }, rows: rows)
     }
 
-    func statsTotals() -> ResultSet {
-        let rows = databaseStats().map { [$0.database] + Self.totalsValues($0.totals).map { "\($0)" } }
+    func statsTotals(_ view: ConsoleView) -> ResultSet {
+        let rows = databaseStats(view).map { [$0.database] + Self.totalsValues($0.totals).map { "\($0)" } }
         return ResultSet(columns: [.text("database")] + Self.perDatabaseNames.map { .numeric($0) }, rows: rows)
     }
 
-    func statsAverages() -> ResultSet {
-        let rows = databaseStats().map { [$0.database] + Self.averageValues($0.averages).map { "\($0)" } }
+    func statsAverages(_ view: ConsoleView) -> ResultSet {
+        let rows = databaseStats(view).map { [$0.database] + Self.averageValues($0.averages).map { "\($0)" } }
         return ResultSet(columns: [.text("database")] + Self.perDatabaseNames.map { .numeric($0) }, rows: rows)
     }
 
     /// One row per counter over every database, as PgBouncer's SHOW TOTALS.
-    func totals() -> ResultSet {
+    func totals(_ view: ConsoleView) -> ResultSet {
         var all = DatabaseStats(database: "")
-        for entry in databaseStats() {
+        for entry in databaseStats(view) {
             all.totals.add(entry.totals)
             all.lastPeriod.add(entry.lastPeriod)
             all.seconds = max(all.seconds, entry.seconds)
@@ -70,8 +70,8 @@ extension AdminConsole {
 
     /// PgBouncer reports its slab caches; Spillway has none, so it reports what the same question asks of it:
     /// the process's resident memory and how many of each object it holds (size 0: allocated individually).
-    func memory() -> ResultSet {
-        let counts = executor.listCounts()
+    func memory(_ view: ConsoleView) -> ResultSet {
+        let counts = view.lists
         let status = ProcessStatus.read()
         let rows: [[String?]] = [
             ["process_rss", "1024", "\(Self.int4(status.residentKiB))", "0", "\(Self.int4(status.residentKiB * 1024))"],
@@ -86,8 +86,8 @@ extension AdminConsole {
     }
 
     /// PgBouncer 1.19's SHOW STATE: whether the whole process is paused (every pool) or suspended (never).
-    func state() -> ResultSet {
-        let paused = executor.isPausedAll
+    func state(_ view: ConsoleView) -> ResultSet {
+        let paused = view.pausedAll
         return ResultSet(
             columns: [.text("key"), .text("value")],
             rows: [["active", paused ? "no" : "yes"], ["paused", paused ? "yes" : "no"], ["suspended", "no"]])

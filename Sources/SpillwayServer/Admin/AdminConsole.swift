@@ -1,14 +1,11 @@
-import NIOCore
 import PostgresWire
 import SpillwayCore
 
 /// Answers admin console commands (`psql -p 6432 pgbouncer -c 'SHOW POOLS'`) from the running pools, with
 /// PgBouncer's column names, order and types, so its tools and exporters read Spillway unchanged.
 struct AdminConsole {
-    let executor: PoolExecutor
-    let runtime: RuntimeConfig
-    /// The console client's loop: where answers gathered from other loops are put together.
-    let loop: EventLoop
+    let backend: any ConsoleBackend
+    var runtime: RuntimeConfig { backend.runtime }
 
     /// The database names that reach the console instead of a pool.
     static let databaseNames: Set<String> = ["pgbouncer", "spillway"]
@@ -35,9 +32,11 @@ struct AdminConsole {
         case failed(ErrorResponse)
         /// PAUSE: answer `result` once no server of `database` (nil: any) is lent out, after closing them.
         case afterQuiescence(database: String?, result: ResultSet)
-        /// The answer needs every event loop's view (SHOW CLIENTS / SERVERS).
-        case later(EventLoopFuture<ResultSet>)
+        /// The answer is gathered from every loop: `start` calls its argument once, on any thread.
+        case later(_ start: @Sendable (_ reply: @escaping Reply) -> Void)
     }
+
+    typealias Reply = @Sendable (Result<ResultSet, ErrorResponse>) -> Void
 
     /// Runs one command line. `isAdmin`: the user is in admin_users (stats_users may only SHOW).
     func run(_ text: String, isAdmin: Bool, now: ContinuousClock.Instant = .now) -> Outcome {
@@ -45,7 +44,7 @@ struct AdminConsole {
         do {
             command = try AdminCommand.parse(text)
         } catch {
-            return .failed(invalid(text, detail: error.message))
+            return .failed(Self.invalid(text, detail: error.message))
         }
         guard isAdmin || command.isReadOnly else {
             return .failed(ErrorResponse(
@@ -57,39 +56,45 @@ struct AdminConsole {
         }
         switch command {
         case .show("LEAKS"):
-            return .later(leaks())
+            return .later { [backend] reply in
+                backend.leakRows { rows in reply(.success(ResultSet(columns: Self.leakColumns, rows: rows))) }
+            }
         case .show("CLIENTS"), .show("SERVERS"):
             let servers = command == .show("SERVERS")
-            return .later(executor.connectionReports(servers: servers, on: loop).map { reports in
-                ResultSet(columns: ConnectionReport.columns, rows: reports.map(\.row))
-            })
+            return .later { [backend] reply in
+                backend.connectionReports(servers: servers) { reports in
+                    reply(.success(ResultSet(columns: ConnectionReport.columns, rows: reports.map(\.row))))
+                }
+            }
         case .show(let what):
-            switch show(what, now: now) {
-            case .success(let result): return .done(result)
-            case .failure(let error): return .failed(error)
+            if let refusal = Self.refusal(show: what) { return .failed(refusal) }
+            return .later { [self] reply in
+                backend.view(now: now) { view in reply(self.show(what, view: view, now: now)) }
             }
         case .pause(let database):
-            executor.pause(database: database)
+            backend.pause(database: database)
             return .afterQuiescence(database: database, result: .command("PAUSE"))
         case .resume(let database):
-            executor.resume(database: database)
+            backend.resume(database: database)
             return .done(.command("RESUME"))
         case .disable(let database):
-            executor.setDisabled(true, database: database)
+            backend.setDisabled(true, database: database)
             return .done(.command("DISABLE"))
         case .enable(let database):
-            executor.setDisabled(false, database: database)
+            backend.setDisabled(false, database: database)
             return .done(.command("ENABLE"))
         case .reconnect(let database):
-            executor.reconnect(database: database)
+            backend.reconnect(database: database)
             return .done(.command("RECONNECT"))
         case .killClient(let id):
-            guard executor.killClient(id: id) else {
-                return .failed(ErrorResponse(severity: .error, code: .protocolViolation, message: "no such client: \(id)"))
+            return .later { [backend] reply in
+                backend.killClient(id: id) { found in
+                    reply(found ? .success(.command("KILL_CLIENT"))
+                        : .failure(ErrorResponse(severity: .error, code: .protocolViolation, message: "no such client: \(id)")))
+                }
             }
-            return .done(.command("KILL_CLIENT"))
         case .reload:
-            switch executor.reload() {
+            switch backend.reload() {
             case .success: return .done(.command("RELOAD"))
             case .failure(let error):
                 return .failed(ErrorResponse(
@@ -97,19 +102,18 @@ struct AdminConsole {
                     detail: "The running configuration stays in effect."))
             }
         case .set(let key, let value):
-            switch executor.set(key, to: value) {
+            switch backend.set(key, to: value) {
             case .success: return .done(.command("SET \(key)=\(value)"))
             case .failure(let error): return .failed(error)
             }
         case .kill(let database):
-            executor.kill(database: database)
+            backend.kill(database: database)
             return .done(.command("KILL"))
         case .shutdown(let mode):
-            guard let request = executor.shutdownRequest.withLockedValue({ $0 }) else {
+            // WAIT_FOR_SERVERS / WAIT_FOR_CLIENTS drain first; plain SHUTDOWN closes at once. PgBouncer answers nothing.
+            guard backend.requestShutdown(drain: mode != .immediate) else {
                 return .failed(ErrorResponse(severity: .error, code: .featureNotSupported, message: "SHUTDOWN is not available here"))
             }
-            // WAIT_FOR_SERVERS / WAIT_FOR_CLIENTS drain first; plain SHUTDOWN closes at once. PgBouncer answers nothing.
-            request(mode != .immediate)
             return .done(.command("SHUTDOWN"))
         case .suspend:
             return .failed(ErrorResponse(
@@ -119,35 +123,42 @@ struct AdminConsole {
         }
     }
 
-    private func show(_ what: String, now: ContinuousClock.Instant) -> Result<ResultSet, ErrorResponse> {
+    /// Why SHOW `what` gets no answer, or nil when it gets one.
+    private static func refusal(show what: String) -> ErrorResponse? {
+        if let why = unsupportedShows[what] {
+            return ErrorResponse(
+                severity: .error, code: .featureNotSupported, message: "SHOW \(what) is not supported by spillway",
+                detail: why)
+        }
+        guard shows.contains(what) || ownShows.contains(what) else {
+            return invalid("SHOW \(what)", detail: "Spillway answers SHOW \((shows + ownShows).joined(separator: ", ")).")
+        }
+        return nil
+    }
+
+    private func show(_ what: String, view: ConsoleView, now: ContinuousClock.Instant) -> Result<ResultSet, ErrorResponse> {
         switch what {
-        case "POOLS": return .success(pools(now: now))
-        case "DATABASES": return .success(databases())
+        case "POOLS": return .success(pools(view))
+        case "DATABASES": return .success(databases(view))
         case "CONFIG": return .success(config())
-        case "LISTS": return .success(lists())
+        case "LISTS": return .success(lists(view))
         case "USERS": return .success(users())
         case "VERSION": return .success(version())
-        case "STATS": return .success(stats())
-        case "STATS_TOTALS": return .success(statsTotals())
-        case "STATS_AVERAGES": return .success(statsAverages())
-        case "TOTALS": return .success(totals())
-        case "MEM": return .success(memory())
-        case "STATE": return .success(state())
-        case "APPLICATIONS": return .success(applications(now: now))
+        case "STATS": return .success(stats(view))
+        case "STATS_TOTALS": return .success(statsTotals(view))
+        case "STATS_AVERAGES": return .success(statsAverages(view))
+        case "TOTALS": return .success(totals(view))
+        case "MEM": return .success(memory(view))
+        case "STATE": return .success(state(view))
+        case "APPLICATIONS": return .success(applications(view))
         case "DNS_HOSTS": return .success(dnsHosts())
         case "DNS_ZONES": return .success(dnsZones())
-        default:
-            if let why = Self.unsupportedShows[what] {
-                return .failure(ErrorResponse(
-                    severity: .error, code: .featureNotSupported, message: "SHOW \(what) is not supported by spillway",
-                    detail: why))
-            }
-            return .failure(invalid("SHOW \(what)", detail: "Spillway answers SHOW \((Self.shows + Self.ownShows).joined(separator: ", "))."))
+        default: return .failure(Self.refusal(show: what) ?? Self.invalid("SHOW \(what)", detail: ""))
         }
     }
 
     /// PgBouncer's wording and SQLSTATE for a command it does not know, with what exists in the detail.
-    private func invalid(_ text: String, detail: String) -> ErrorResponse {
+    private static func invalid(_ text: String, detail: String) -> ErrorResponse {
         ErrorResponse(
             severity: .error, code: .protocolViolation, message: "invalid command '\(text)', use SHOW HELP;",
             detail: detail, hint: "Commands: \(AdminCommand.commands.joined(separator: ", ")).")
@@ -155,14 +166,14 @@ struct AdminConsole {
 
     // MARK: SHOW commands
 
-    private func pools(now: ContinuousClock.Instant) -> ResultSet {
+    private func pools(_ view: ConsoleView) -> ResultSet {
         let columns: [ResultSet.Column] = [
             .text("database"), .text("user"), .int4("cl_active"), .int4("cl_waiting"), .int4("cl_active_cancel_req"),
             .int4("cl_waiting_cancel_req"), .int4("sv_active"), .int4("sv_active_cancel"), .int4("sv_being_canceled"),
             .int4("sv_idle"), .int4("sv_used"), .int4("sv_tested"), .int4("sv_login"), .int4("maxwait"),
             .int4("maxwait_us"), .text("pool_mode"),
         ]
-        let rows = executor.poolReports(now: now).map { pool -> [String?] in
+        let rows = view.pools.map { pool -> [String?] in
             let wait = pool.oldestWait ?? .zero
             let seconds = wait.components.seconds
             let micros = wait.components.attoseconds / 1_000_000_000_000
@@ -175,25 +186,22 @@ struct AdminConsole {
         return ResultSet(columns: columns, rows: rows)
     }
 
-    private func databases() -> ResultSet {
+    private func databases(_ view: ConsoleView) -> ResultSet {
         let columns: [ResultSet.Column] = [
             .text("name"), .text("host"), .int4("port"), .text("database"), .text("force_user"), .int4("pool_size"),
             .int4("min_pool_size"), .int4("reserve_pool"), .text("pool_mode"), .int4("max_connections"),
             .int4("current_connections"), .int4("paused"), .int4("disabled"),
         ]
         let config = runtime.config
-        let reports = executor.poolReports(now: .now)
         let rows = config.databases.values.sorted { $0.name < $1.name }.map { database -> [String?] in
-            let current = reports.filter { $0.key.database == database.name }.reduce(0) {
-                $0 + $1.active + $1.idle + $1.connecting + $1.testing
-            }
+            let current = view.pools.filter { $0.key.database == database.name }.reduce(0) { $0 + $1.servers }
             return [
                 database.name, database.host, "\(database.port)", database.dbname ?? (database.name == "*" ? nil : database.name),
                 database.user, "\(database.poolSize ?? config.settings.defaultPoolSize)",
                 "\(config.minPoolSize(database: database))", "\(config.reservePoolSize(database: database))",
                 database.poolMode?.rawValue, "\(config.maxDBConnections(database: database))", "\(current)",
-                executor.isPaused(database: database.name) ? "1" : "0",
-                executor.isDisabled(database: database.name) ? "1" : "0",
+                view.paused.contains(database.name) ? "1" : "0",
+                view.disabled.contains(database.name) ? "1" : "0",
             ]
         }
         return ResultSet(columns: columns, rows: rows)
@@ -207,8 +215,8 @@ struct AdminConsole {
         return ResultSet(columns: [.text("key"), .text("value"), .text("default"), .text("changeable")], rows: rows)
     }
 
-    private func lists() -> ResultSet {
-        let counts = executor.listCounts()
+    private func lists(_ view: ConsoleView) -> ResultSet {
+        let counts = view.lists
         let config = runtime.config
         let rows: [[String?]] = [
             ["databases", "\(config.databases.count)"], ["users", "\(runtime.userList.passwords.count)"],

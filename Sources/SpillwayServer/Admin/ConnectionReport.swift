@@ -13,8 +13,11 @@ struct ConnectionReport {
     var user: String?
     var database: String?
     var state: String
-    var address: SocketAddress?
-    var localAddress: SocketAddress?
+    /// The peer's and the local IP address ("unix" on the Unix socket) and port (0 there).
+    var address: String
+    var port: Int
+    var localAddress: String
+    var localPort: Int
     var connectTime: time_t
     var requestTime: time_t
     var wait: Duration
@@ -35,14 +38,15 @@ struct ConnectionReport {
         let seconds = wait.components.seconds
         let micros = wait.components.attoseconds / 1_000_000_000_000
         return [
-            type, user, database, state, address.map(Self.host) ?? "unix", "\(address?.port ?? 0)",
-            localAddress.map(Self.host) ?? "unix", "\(localAddress?.port ?? 0)", Self.format(connectTime),
+            type, user, database, state, address, "\(port)", localAddress, "\(localPort)", Self.format(connectTime),
             Self.format(requestTime), "\(seconds)", "\(micros)", "0", pointer, link, "\(remotePID)", "", applicationName,
         ]
     }
 
-    private static func host(_ address: SocketAddress) -> String {
-        address.ipAddress ?? "unix"
+    /// A SwiftNIO address as the two columns show it.
+    static func columns(_ address: SocketAddress?) -> (String, Int) {
+        guard let address, let ip = address.ipAddress else { return ("unix", 0) }
+        return (ip, address.port ?? 0)
     }
 
     /// "2026-11-26 23:38:32 UTC", as PgBouncer prints times.

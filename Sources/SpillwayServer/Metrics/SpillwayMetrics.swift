@@ -93,7 +93,7 @@ final class SpillwayMetrics: Sendable {
         collectApplications(executor.applicationReports(now: .now))
     }
 
-    private func collectApplications(_ reports: [PoolExecutor.ApplicationReport]) {
+    private func collectApplications(_ reports: [ApplicationReport]) {
         let kept = reports.sorted { ($0.active + $0.idle + $0.waiting, $1.application) > ($1.active + $1.idle + $1.waiting, $0.application) }
             .prefix(Self.maxApplications)
         applicationSeries.withLockedValue { series in
@@ -153,7 +153,7 @@ final class PoolSeries: Sendable {
         querySeconds = counter("spillway_pool_query_seconds_total", "Time spent in queries.")
     }
 
-    func update(_ pool: PoolExecutor.PoolReport) {
+    func update(_ pool: PoolReport) {
         let clientValues = ["active": pool.clients - pool.waiting, "waiting": pool.waiting]
         for (state, gauge) in clients { gauge.set(Double(clientValues[state] ?? 0)) }
         let serverValues = [
@@ -222,7 +222,7 @@ final class ApplicationSeries: Sendable {
             labels: labels)
     }
 
-    func update(_ report: PoolExecutor.ApplicationReport) {
+    func update(_ report: ApplicationReport) {
         let values = ["active": report.active, "idle": report.idle, "waiting": report.waiting]
         for (state, gauge) in clients { gauge.set(Double(values[state] ?? 0)) }
         held.set(Double(report.held))
