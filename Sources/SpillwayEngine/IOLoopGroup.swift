@@ -36,6 +36,25 @@ public final class IOLoopGroup: Sendable {
         self.loops[(index + 1) % self.loops.count]
     }
 
+    /// Runs `body` on every loop and calls `done` once with the results, by loop index, on the thread of the
+    /// loop that finished last. For reports gathered across loops (the admin console), not the data path.
+    public func gather<Result: Sendable>(
+        _ body: @escaping @Sendable (IOLoop) -> Result, done: @escaping @Sendable ([Result]) -> Void
+    ) {
+        let results = Mutex<(values: [Result?], left: Int)>((Array(repeating: nil, count: self.loops.count), self.loops.count))
+        for loop in self.loops {
+            loop.execute {
+                let value = body(loop)
+                let finished = results.withLock { state -> [Result]? in
+                    state.values[loop.index] = value
+                    state.left -= 1
+                    return state.left == 0 ? state.values.map { $0! } : nil
+                }
+                if let finished { done(finished) }
+            }
+        }
+    }
+
     /// Stops every loop after its current iteration and waits for their threads to end. Call from outside the
     /// loops.
     public func shutdown() {

@@ -38,7 +38,7 @@ final class GroupBox: Sendable {
 /// shutdown_timeout, SIGINT without limit), cancellation (SIGQUIT) closes everything at once, and a console
 /// SHUTDOWN ends it from inside, which ends the group.
 struct PoolerService: Service {
-    let spillway: Spillway
+    let spillway: any Pooler
     let stop: StopRequest
     let shutdownTimeout: Double
     let logger: Logger
@@ -71,7 +71,7 @@ struct PoolerService: Service {
 struct SignalService: Service {
     /// Trapped before the listeners open, so that no signal finds its default action (exit) meanwhile.
     let signals: UnixSignalsSequence
-    let spillway: Spillway
+    let spillway: any Pooler
     let stop: StopRequest
     let group: GroupBox
     let logger: Logger

@@ -64,14 +64,14 @@ struct Run: AsyncParsableCommand {
             logger.warning("\(warning.description)")
         }
         let signals = await SignalService.trap()
-        if ProcessInfo.processInfo.environment["SPILLWAY_DATA_PLANE"] == "engine" {
-            try await runEngineDataPlane(config: config, signals: signals, serviceUser: serviceUser, logger: logger)
-            return
-        }
-        let spillway: Spillway
+        let spillway: any Pooler
         let pidFile: PidFile?
         do {
-            spillway = try await Spillway.start(config: config, logger: logger, logOutput: output)
+            if ProcessInfo.processInfo.environment["SPILLWAY_DATA_PLANE"] == "engine" {
+                spillway = try DataPlane.start(config: config, logger: logger, logOutput: output)
+            } else {
+                spillway = try await Spillway.start(config: config, logger: logger, logOutput: output)
+            }
         } catch {
             logger.critical("could not start", metadata: ["error": "\(error)"])
             throw ExitCode(1)
@@ -128,28 +128,4 @@ func raiseOpenFileLimit(logger: Logger, clients: Int) {
             "limit": "\(limit.rlim_cur)", "max_client_conn": "\(clients)",
         ])
     }
-}
-
-/// The data plane being built on SpillwayEngine, run instead of the SwiftNIO one while the migration lasts
-/// (SPILLWAY_DATA_PLANE=engine): transaction pooling without the admin console, reload or drain yet. Stops
-/// at SIGTERM or SIGINT.
-func runEngineDataPlane(
-    config: Config, signals: UnixSignalsSequence, serviceUser: ServiceUser?, logger: Logger
-) async throws {
-    let plane: DataPlane
-    do {
-        plane = try DataPlane.start(config: config, logger: logger)
-        if let serviceUser {
-            if let socket = plane.unixSocketPath { _ = chown(socket, serviceUser.uid, gid_t.max) }
-            try serviceUser.become()
-        }
-    } catch {
-        logger.critical("could not start", metadata: ["error": "\(error)"])
-        throw ExitCode(1)
-    }
-    for await signal in signals where signal == .sigterm || signal == .sigint {
-        logger.info("stop requested", metadata: ["signal": "\(signal)"])
-        break
-    }
-    plane.shutdown()
 }

@@ -28,8 +28,12 @@ extension ClientDriver {
     }
 
     private func begin(_ message: StartupMessage) {
+        let requestedDatabase = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? message.user ?? ""
+        // The admin console never waits behind application traffic: it is not counted against max_client_conn.
+        let isConsole = AdminConsole.databaseNames.contains(requestedDatabase)
+        // Break-glass users get in during exhaustion too: that is what they are for.
         let isBreakGlass = message.user.map { runtime.settings.breakGlassUsers.contains($0) } ?? false
-        guard admitted || isBreakGlass else {
+        guard admitted || isConsole || isBreakGlass else {
             fatal(.tooManyConnections, "no more connections allowed (max_client_conn)",
                 detail: "Spillway already serves max_client_conn = \(runtime.settings.maxClientConn) clients.")
             return
@@ -86,12 +90,22 @@ extension ClientDriver {
     }
 
     private func authenticated(_ request: LoginRequest, clientKey: [UInt8]?) {
+        if AdminConsole.databaseNames.contains(request.database) {
+            startConsole(request)
+            return
+        }
         let config = runtime.config
         guard let database = config.database(named: request.database) else {
             fatal(.invalidCatalogName, "no such database: \"\(request.database)\"",
                 hint: "Spillway serves the databases listed in [databases] of its configuration.")
             return
         }
+        if shards.plane.isDisabled(database: request.database) {
+            fatal(.cannotConnectNow, "database \"\(request.database)\" does not allow connections",
+                detail: "An administrator ran DISABLE \(request.database); ENABLE lets clients in again.")
+            return
+        }
+        user = request.user
         let serverUser = database.user ?? request.user
         let credentials = serverCredentials(
             database: database, serverUser: serverUser, clientUser: request.user, clientKey: clientKey)

@@ -25,6 +25,10 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
         case fetchingParameters
         /// Logged in: messages flow through the session.
         case ready
+        /// Logged in to the admin console.
+        case console(ConsoleLogin)
+        /// The console runs a command whose answer comes later; further commands wait in the decoder.
+        case consoleBusy(ConsoleLogin)
         case closed
     }
 
@@ -44,6 +48,8 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     /// Tracked parameters this client wants on any server it uses.
     var wantedParameters = TrackedParameters()
     var cancelKey: CancelRequest?
+    /// The role the client logged in as (SHOW CLIENTS).
+    var user: String?
     var pool: PoolKey?
     /// This loop's site of the client's pool, once logged in (kept, not looked up by key at every acquire).
     var site: PoolSite?
@@ -63,6 +69,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     /// a fraction of the size of the address.
     let peerText: String
     let peerHost: String
+    let peerPort: UInt16
     let connectedAt: ContinuousClock.Instant
     let baseLogger: Logger
 
@@ -78,6 +85,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
         self.runtime = runtime
         self.peerText = peer.description
         self.peerHost = peer.family == .unix ? "unix" : peer.host
+        self.peerPort = UInt16(truncatingIfNeeded: peer.port ?? 0)
         self.connectedAt = loop.now
         self.baseLogger = logger
         self.decoder = FrameDecoder(maxMessageSize: min(runtime.settings.maxPacketSize, Self.loginMessageLimit))
@@ -127,7 +135,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
                 startup.append(bytes)
                 phase = .startup(startup)
                 try readStartup()
-            case .ready, .authenticating, .fetchingParameters:
+            case .ready, .authenticating, .fetchingParameters, .console, .consoleBusy:
                 decoder.append(bytes)
                 try readFrames()
             case .closed:
@@ -214,6 +222,9 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
             case .ready:
                 try forwardClientFrames()
                 return
+            case .console(let login):
+                guard let frame = try decoder.next() else { return }
+                consoleFrame(frame, login: login)
             default:
                 return  // startup is read elsewhere; while fetching parameters, bytes wait in the decoder
             }

@@ -16,25 +16,41 @@ public final class DataPlane: Sendable {
     let group: IOLoopGroup
     /// Each loop's shards, by loop index; each touched only on its loop.
     var shards: [LoopShards] { shardsBox.value }
-    let runtime: RuntimeConfig
+    /// The configuration of new logins; each loop keeps its own copy, replaced by RELOAD and SET.
+    var runtime: RuntimeConfig { runtimeBox.withLock { $0 } }
+    let runtimeBox: Mutex<RuntimeConfig>
+    /// PAUSE, DISABLE: remembered so that pools first used meanwhile start paused.
+    let operatorState = Mutex(OperatorState())
+    /// Set by the command: SHUTDOWN from the console drains and stops the process.
+    let shutdownRequest = Mutex<(@Sendable (Bool) -> Void)?>(nil)
+    /// Set by the command when it logs to a file: reopens it (its path from the new configuration) on reload.
+    let reopenLog = Mutex<(@Sendable (String?) -> Void)?>(nil)
+
+    struct OperatorState {
+        var pausedAll = false
+        var paused: Set<String> = []
+        var disabled: Set<String> = []
+
+        func isPaused(_ database: String) -> Bool { pausedAll || paused.contains(database) }
+    }
     /// max_client_conn.
     let clientConnections: SharedLimit
     private let listeners: [Listener]
-    private let pools = Mutex<[PoolKey: PoolInfo]>([:])
+    let pools = Mutex<[PoolKey: PoolInfo]>([:])
     /// max_db_connections per database, max_user_connections per user, the budget per host.
-    private let bounds = Mutex<[String: SharedLimit]>([:])
+    let bounds = Mutex<[String: SharedLimit]>([:])
     private let cancelKeys = Mutex<[CancelRequest: (loop: Int, client: ClientID)]>([:])
     private let clientIDs = Atomic<UInt64>(0)
     private let serverIDs = Atomic<UInt64>(0)
     private let upkeepTimers = Mutex<[TimerID?]>([])
-    private let logger: Logger
+    let logger: Logger
     /// The TCP port bound (useful with listen_port = 0).
     public let port: Int
     /// The Unix socket, when unix_socket_dir is set.
     public let unixSocketPath: String?
 
     /// Binds the listeners and starts the loops.
-    public static func start(config: Config, logger: Logger) throws -> DataPlane {
+    public static func start(config: Config, logger: Logger, logOutput: LogOutput? = nil) throws -> DataPlane {
         var userList = UserList(passwords: [:])
         if let authFile = config.settings.authFile { userList = try UserList.load(path: authFile) }
         let runtime = RuntimeConfig(config: config, userList: userList)
@@ -68,6 +84,18 @@ public final class DataPlane: Sendable {
             let group = try IOLoopGroup(loops: settings.threads ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             let plane = DataPlane(group: group, runtime: runtime, listeners: listeners, port: port,
                 unixSocketPath: unixPath, logger: logger)
+            plane.installConsoleShutdown()
+            if let logOutput {
+                plane.reopenLog.withLock { reopen in
+                    reopen = { path in
+                        if case .failure(let failure) = logOutput.reopen(path: path) {
+                            logger.error("could not reopen the log file; logging to the old one", metadata: [
+                                "error": "\(failure)",
+                            ])
+                        }
+                    }
+                }
+            }
             plane.begin()
             return plane
         } catch {
@@ -80,14 +108,14 @@ public final class DataPlane: Sendable {
         logger: Logger)
     {
         self.group = group
-        self.runtime = runtime
+        self.runtimeBox = Mutex(runtime)
         self.listeners = listeners
         self.port = port
         self.unixSocketPath = unixSocketPath
         self.logger = logger
         self.clientConnections = SharedLimit(name: "max_client_conn", limit: runtime.settings.maxClientConn)
         self.shardsBox = ShardsBox()
-        shardsBox.value = group.loops.map { LoopShards(loop: $0, plane: self, logger: logger) }
+        shardsBox.value = group.loops.map { LoopShards(loop: $0, plane: self, runtime: runtime, logger: logger) }
     }
 
     /// Set once in `init` (the shards point back at the plane, so they are made after it).
@@ -117,14 +145,49 @@ public final class DataPlane: Sendable {
         }
     }
 
-    /// Stops accepting, closes every client (FATAL 57P01) and server, and stops the loops.
+    /// Stops accepting, closes every client (FATAL 57P01) and server, and stops the loops. Once; later calls
+    /// return at once.
     public func shutdown() {
-        for listener in listeners { listener.stop() }
-        if let unixSocketPath { unlink(unixSocketPath) }
+        let first = lifecycle.withLock { state in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        guard first else { return }
+        stopListening()
         for shards in shards {
             shards.loop.execute { shards.closeEverything() }
         }
         group.shutdown()
+        logger.info("stopped")
+        let waiters = lifecycle.withLock { state in
+            state.done = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Closes the listeners (once): no new client gets in.
+    func stopListening() {
+        let first = lifecycle.withLock { state in
+            defer { state.leaving = true }
+            return !state.leaving
+        }
+        guard first else { return }
+        for listener in listeners { listener.stop() }
+        if let unixSocketPath { unlink(unixSocketPath) }
+    }
+
+    let lifecycle = Mutex(Lifecycle())
+
+    struct Lifecycle {
+        /// Listeners closed: draining or stopped.
+        var leaving = false
+        var stopping = false
+        var done = false
+        /// A console SHUTDOWN stopped the process.
+        var stoppedFromConsole = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     // MARK: Shared by the loops
@@ -134,24 +197,36 @@ public final class DataPlane: Sendable {
 
     /// The pool-wide state of `key`, made at the pool's first login on any loop.
     func poolInfo(_ key: PoolKey, database: DatabaseConfig, user: String) -> PoolInfo {
-        pools.withLock { pools in
+        let runtime = self.runtime
+        return pools.withLock { pools in
             if let known = pools[key] { return known }
             let limits = runtime.limits(database: database, user: user)
             let target = ServerTarget(database: database, user: key.user)
-            var others: [SharedLimit] = []
-            let databaseLimit = runtime.config.maxDBConnections(database: database)
-            if databaseLimit > 0 { others.append(bound("max_db_connections \(key.database)", limit: databaseLimit)) }
-            let userLimit = runtime.config.maxUserConnections(user: key.user)
-            if userLimit > 0 { others.append(bound("max_user_connections \(key.user)", limit: userLimit)) }
-            if let budget = runtime.settings.serverConnectionBudget {
-                others.append(bound("server_connection_budget \(target.address)", limit: budget))
-            }
+            // Every pool counts against its database's and user's bounds, unlimited (Int.max) when the setting
+            // is 0, so that RELOAD can set them later.
+            let bounds = Self.boundLimits(key: key, target: target, runtime: runtime)
+            let others = bounds.map { bound($0.name, limit: $0.limit) }
             let shared = PoolShared(key: key, poolSize: limits.poolSize, reserve: limits.reservePoolSize, others: others,
                 loops: group.loops.count)
             let info = PoolInfo(key: key, target: target, limits: limits, shared: shared)
             pools[key] = info
             return info
         }
+    }
+
+    /// The shared bounds of pool `key` and their limits under `runtime`.
+    static func boundLimits(key: PoolKey, target: ServerTarget, runtime: RuntimeConfig) -> [(name: String, limit: Int)] {
+        let config = runtime.config
+        let databaseLimit = config.database(named: key.database).map { config.maxDBConnections(database: $0) } ?? 0
+        let userLimit = config.maxUserConnections(user: key.user)
+        var bounds = [
+            (name: "max_db_connections \(key.database)", limit: databaseLimit > 0 ? databaseLimit : Int.max),
+            (name: "max_user_connections \(key.user)", limit: userLimit > 0 ? userLimit : Int.max),
+        ]
+        if let budget = runtime.settings.serverConnectionBudget {
+            bounds.append((name: "server_connection_budget \(target.address)", limit: budget))
+        }
+        return bounds
     }
 
     private func bound(_ name: String, limit: Int) -> SharedLimit {

@@ -16,6 +16,8 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     private(set) var sites: [PoolKey: PoolSite] = [:]
     /// Clients on this loop, by ID: who a server is handed to.
     private(set) var clients: [ClientID: ClientDriver] = [:]
+    /// The configuration of new logins and new servers on this loop (replaced by RELOAD and SET).
+    var runtime: RuntimeConfig
     private let logger: Logger
     /// Hand-offs decided inside a driver's call, run after it returns: one loop task per iteration drains them
     /// (a closure per transaction showed up in profiles).
@@ -28,9 +30,10 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
         case refuse(ClientDriver, ServerFailure)
     }
 
-    init(loop: IOLoop, plane: DataPlane, logger: Logger) {
+    init(loop: IOLoop, plane: DataPlane, runtime: RuntimeConfig, logger: Logger) {
         self.loop = loop
         self.plane = plane
+        self.runtime = runtime
         self.logger = logger
     }
 
@@ -38,7 +41,6 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
 
     /// A client connected on this loop.
     func accept(_ socket: SpillwayEngine.Socket, peer: NetworkAddress) {
-        let runtime = plane.runtime
         if peer.family != .unix {
             try? socket.setNoDelay()
             TCPOptions.apply(to: socket, isTCP: true, settings: runtime.settings, logger: logger)
@@ -77,6 +79,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
                 plane.nextServerID()
             },
             info: info)
+        if plane.isPaused(database: key.database) { site.shard.pause() }
         sites[key] = site
         return site
     }
@@ -91,7 +94,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             // Lent after the client's read returns: it asked from inside it.
             defer_(.lend(id, site, client.id, client))
         case .check(let id):
-            site.servers[id]?.runStatements([plane.runtime.settings.serverCheckQuery], purpose: .check)
+            site.servers[id]?.runStatements([runtime.settings.serverCheckQuery], purpose: .check)
         case .openAndWait(let id):
             open(id, in: site)
         case .waitAndSteal(let from):
@@ -181,12 +184,12 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     }
 
     /// Carries out what a shard decided for a server that became available.
-    private func handoff(_ action: PoolShard.HandoffAction, in site: PoolSite) {
+    func handoff(_ action: PoolShard.HandoffAction, in site: PoolSite) {
         switch action {
         case .assign(let id, let tag):
             lend(id, in: site, to: tag.client)
         case .check(let id, _):
-            site.servers[id]?.runStatements([plane.runtime.settings.serverCheckQuery], purpose: .check)
+            site.servers[id]?.runStatements([runtime.settings.serverCheckQuery], purpose: .check)
         case .idle:
             break
         case .close(let id, let open):
@@ -207,10 +210,10 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
 
     // MARK: Opening, moving, stealing
 
-    private func open(_ id: ServerID, in site: PoolSite) {
+    func open(_ id: ServerID, in site: PoolSite) {
         let server = ServerDriver(
             id: id, key: site.info.key, target: site.info.target, credentials: site.info.credentials, loop: loop,
-            owner: self, settings: plane.runtime.settings, logger: logger)
+            owner: self, settings: runtime.settings, logger: logger)
         site.servers[id] = server
         server.start()
     }
@@ -333,7 +336,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// whose clients wait.
     func upkeep() {
         let now = loop.now
-        let notifyAfter = Duration.milliseconds(Int64(plane.runtime.settings.queryWaitNotify * 1000))
+        let notifyAfter = Duration.milliseconds(Int64(runtime.settings.queryWaitNotify * 1000))
         for site in sites.values {
             var stalled: Set<ServerID> = []
             for server in site.servers.values {

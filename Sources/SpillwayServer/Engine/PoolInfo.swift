@@ -6,12 +6,12 @@ import SpillwayCore
 /// login failed.
 final class PoolInfo: Sendable {
     let key: PoolKey
-    let target: ServerTarget
-    let limits: PoolStateMachine.Limits
     let shared: PoolShared
-    private let state = Mutex<State>(State())
+    private let state: Mutex<State>
 
     private struct State {
+        var limits: PoolStateMachine.Limits
+        var target: ServerTarget
         var credentials: ServerCredentials = .none
         var parameters: [(name: String, value: String)]?
         var lastLoginFailure: ServerFailure?
@@ -19,9 +19,20 @@ final class PoolInfo: Sendable {
 
     init(key: PoolKey, target: ServerTarget, limits: PoolStateMachine.Limits, shared: PoolShared) {
         self.key = key
-        self.target = target
-        self.limits = limits
         self.shared = shared
+        self.state = Mutex(State(limits: limits, target: target))
+    }
+
+    /// Where its servers connect and log in (RELOAD can move it; servers opened before are replaced).
+    var target: ServerTarget {
+        get { state.withLock { $0.target } }
+        set { state.withLock { $0.target = newValue } }
+    }
+
+    /// The pool's limits now (RELOAD and SET change them).
+    var limits: PoolStateMachine.Limits {
+        get { state.withLock { $0.limits } }
+        set { state.withLock { $0.limits = newValue } }
     }
 
     /// How servers log in: the latest credentials a client login provided (SCRAM keys pass through).
