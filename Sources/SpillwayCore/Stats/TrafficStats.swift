@@ -96,6 +96,15 @@ public struct PoolStats: Sendable, Equatable {
     /// The averages of the last complete period.
     public var averages: TrafficAverages { TrafficAverages(delta: lastPeriod, seconds: lastPeriodSeconds) }
 
+    /// Adds another part of the same pool (another loop's shard): totals and periods sum, the period's length
+    /// is the longer one.
+    public mutating func merge(_ other: PoolStats) {
+        totals.add(other.totals)
+        lastPeriod.add(other.lastPeriod)
+        lastPeriodSeconds = max(lastPeriodSeconds, other.lastPeriodSeconds)
+        periodStart.add(other.periodStart)
+    }
+
     /// Closes a stats period of `seconds`: the last period becomes the one just ended.
     public mutating func closePeriod(seconds: UInt64) {
         lastPeriod = totals.since(periodStart)

@@ -33,7 +33,6 @@ extension ClientDriver {
             admitted = false
             shards.plane.clientConnections.giveBack()
         }
-        user = request.user
         let key = shards.plane.register(self)
         cancelKey = key
         let parameters: [(String, String)] = [

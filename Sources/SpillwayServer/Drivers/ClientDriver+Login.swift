@@ -42,6 +42,7 @@ extension ClientDriver {
             fatal(.invalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet")
             return
         }
+        self.user = user
         let database = message.database.flatMap { $0.isEmpty ? nil : $0 } ?? user
         let ignored = Set(runtime.settings.ignoreStartupParameters.map { $0.lowercased() })
         for (name, value) in message.parameters {
@@ -105,7 +106,6 @@ extension ClientDriver {
                 detail: "An administrator ran DISABLE \(request.database); ENABLE lets clients in again.")
             return
         }
-        user = request.user
         let serverUser = database.user ?? request.user
         let credentials = serverCredentials(
             database: database, serverUser: serverUser, clientUser: request.user, clientKey: clientKey)
@@ -154,6 +154,7 @@ extension ClientDriver {
             BackendMessage.readyForQuery(.idle).encode(into: &buffer)
         }
         phase = .ready
+        readyAt = loop.nanos
         connection.resumeReading()
         if let timer = loginTimer {
             loop.cancel(timer)

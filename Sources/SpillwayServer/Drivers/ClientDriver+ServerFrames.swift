@@ -17,9 +17,11 @@ extension ClientDriver {
                 switch session.readyForQuery(status) {
                 case .forward:
                     serverDecoder.extendRun(header)
+                    settled(status)
                     if status == .idle { disarmTransactionTimeout() } else { armTransactionTimeout() }
                 case .forwardAndRelease:
                     serverDecoder.extendRun(header)
+                    settled(status)
                     if let run = serverDecoder.takeRun() { send(run) }
                     releaseAfterTransaction(server)
                     return
@@ -43,6 +45,7 @@ extension ClientDriver {
 
     @inline(__always)
     private func send(_ bytes: ByteBuffer) {
+        site?.stats.totals.bytesSent &+= UInt64(truncatingIfNeeded: bytes.readableBytes)
         connection.write(bytes)
         // The client cannot take more: stop reading its server until it drains.
         if !connection.isWritable { server?.pauseReading() }

@@ -59,6 +59,11 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     var loginTimer: TimerID?
     /// transaction_timeout: armed when ReadyForQuery says a transaction began, cancelled when it ends.
     var transactionTimer: TimerID?
+    /// When the running request began, in loop nanoseconds (0: none runs), and when the client last settled.
+    var requestAt: UInt64 = 0
+    var readyAt: UInt64 = 0
+    /// Only while a transaction is open: its start and last statement (see ClientDriver+Activity).
+    var openTransaction: OpenTransaction?
     /// query_wait_notify: set once the notice went out for the current wait.
     var waitNoticeSent = false
     /// The lent server's FATAL ErrorResponse, held until that server's connection closes.
@@ -99,7 +104,8 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
         var logger = baseLogger
         logger[metadataKey: "client"] = "\(id)"
         logger[metadataKey: "remote"] = "\(peerText)"
-        if let pool { logger[metadataKey: "db"] = "\(pool.database)" }
+        if let user { logger[metadataKey: "user"] = "\(user)" }
+        if let database = databaseName { logger[metadataKey: "db"] = "\(database)" }
         if !tag.application.isEmpty { logger[metadataKey: "app"] = "\(tag.application)" }
         return logger
     }
@@ -135,7 +141,11 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
                 startup.append(bytes)
                 phase = .startup(startup)
                 try readStartup()
-            case .ready, .authenticating, .fetchingParameters, .console, .consoleBusy:
+            case .ready:
+                site?.stats.totals.bytesReceived &+= UInt64(truncatingIfNeeded: bytes.readableBytes)
+                decoder.append(bytes)
+                try readFrames()
+            case .authenticating, .fetchingParameters, .console, .consoleBusy:
                 decoder.append(bytes)
                 try readFrames()
             case .closed:
@@ -242,6 +252,12 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
             }
             if case .linked = session.state, header.type != .terminate {
                 _ = session.clientMessage(header.type, now: loop.now)
+                requestStarted()
+                if openTransaction != nil, header.type == .query || header.type == .parse,
+                    let body = decoder.peekBody(header, upTo: Self.statementBytesKept)
+                {
+                    noteStatement(header.type, body: body)
+                }
                 decoder.extendRun(header)
                 continue
             }
@@ -260,6 +276,10 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     }
 
     func clientFrame(_ frame: Frame) {
+        if frame.type != .terminate {
+            requestStarted()
+            if frame.type == .query || frame.type == .parse { noteStatement(frame.type, body: frame.body) }
+        }
         switch session.clientMessage(frame.type, now: loop.now) {
         case .forward:
             server?.write(frame.bytes)
@@ -317,6 +337,10 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
             guard case .waiting = session.state else {
                 shards.release(server, statements: [], reusable: true)
                 return
+            }
+            if case .waiting(let since) = session.state, let site {
+                site.stats.totals.assignments &+= 1
+                site.stats.totals.waitMicros &+= Self.micros(from: IOLoop.nanos(of: since), to: loop.nanos)
             }
             session.serverAssigned(server.id)
             self.server = server

@@ -10,6 +10,7 @@ import SpillwayEngine
 extension DataPlane: ConsoleBackend {
     func view(now: ContinuousClock.Instant, _ done: @escaping @Sendable (ConsoleView) -> Void) {
         let operatorState = self.operatorState.withLock { $0 }
+        let leaksSeen = leakBook.withLock { $0.seen }
         group.gather({ [self] loop in
             self.shards[loop.index].report(now: loop.now)
         }, done: { reports in
@@ -30,6 +31,7 @@ extension DataPlane: ConsoleBackend {
                     merged.idle += pool.idle
                     merged.connecting += pool.connecting
                     merged.testing += pool.testing
+                    merged.stats.merge(pool.stats)
                     if let wait = pool.oldestWait { merged.oldestWait = max(merged.oldestWait ?? .zero, wait) }
                     pools[pool.key] = merged
                 }
@@ -39,6 +41,7 @@ extension DataPlane: ConsoleBackend {
                     merged.idle += part.idle
                     merged.waiting += part.waiting
                     merged.held += part.held
+                    merged.suspected += part.suspected
                     if let wait = part.maxWait { merged.maxWait = max(merged.maxWait ?? .zero, wait) }
                     applications[name] = merged
                 }
@@ -51,6 +54,9 @@ extension DataPlane: ConsoleBackend {
                 .union(operatorState.paused)
             view.disabled = operatorState.disabled
             // A client counted idle is one neither holding a server nor waiting.
+            for (application, total) in leaksSeen {
+                applications[application, default: ApplicationReport(application: application)].leaksTotal = total
+            }
             view.applications = applications.values.map { report in
                 var report = report
                 report.idle = max(report.idle - report.active - report.waiting, 0)
@@ -69,8 +75,13 @@ extension DataPlane: ConsoleBackend {
         })
     }
 
+    /// SHOW LEAKS: clients idle in a transaction past leak_warn_after (longest idle first), then the clients
+    /// reclaimed in the last ten minutes (newest first).
     func leakRows(_ done: @escaping @Sendable ([[String?]]) -> Void) {
-        done([])
+        let reclaimed = leakBook.withLock { $0.recent.map(\.row) }
+        group.gather({ [self] loop in self.shards[loop.index].leakRows() }) { lists in
+            done(lists.flatMap { $0 }.sorted { (Double($0[9] ?? "") ?? 0) > (Double($1[9] ?? "") ?? 0) } + reclaimed.reversed())
+        }
     }
 
     // MARK: Commands

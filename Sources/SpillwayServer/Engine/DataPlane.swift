@@ -179,6 +179,7 @@ public final class DataPlane: Sendable {
     }
 
     let lifecycle = Mutex(Lifecycle())
+    let leakBook = Mutex(LeakBook())
 
     struct Lifecycle {
         /// Listeners closed: draining or stopped.
@@ -260,19 +261,47 @@ public final class DataPlane: Sendable {
     func cancel(_ request: CancelRequest) {
         guard let (loopIndex, clientID) = cancelKeys.withLock({ $0[request] }) else { return }
         let shards = shards[loopIndex]
-        shards.loop.execute {
-            guard let server = shards.clients[clientID]?.server, let key = server.session.backendKey else { return }
-            let endpoint: Endpoint
-            switch server.target.address {
-            case .tcp(let host, let port): endpoint = .tcp(host: host, port: port)
-            case .unix(let path): endpoint = .unix(path: path)
-            }
-            shards.loop.connect(to: endpoint, timeout: .seconds(5)) { result in
-                guard case .success(let socket) = result, let connection = try? Connection(socket: socket, loop: shards.loop)
-                else { return }
-                connection.write { key.encode(into: &$0) }
-                connection.close()
-            }
+        shards.loop.execute { [self] in
+            guard let server = shards.clients[clientID]?.server else { return }
+            self.cancelQuery(on: server, from: shards)
+        }
+    }
+
+    /// Cancels what `server` runs, with its own key, over a new connection (on the server's loop).
+    func cancelQuery(on server: ServerDriver, from shards: LoopShards) {
+        guard let key = server.session.backendKey else { return }
+        let endpoint: Endpoint
+        switch server.target.address {
+        case .tcp(let host, let port): endpoint = .tcp(host: host, port: port)
+        case .unix(let path): endpoint = .unix(path: path)
+        }
+        shards.loop.connect(to: endpoint, timeout: .seconds(5)) { result in
+            guard case .success(let socket) = result, let connection = try? Connection(socket: socket, loop: shards.loop)
+            else { return }
+            connection.write { key.encode(into: &$0) }
+            connection.close()
+        }
+    }
+
+    // MARK: Leak records
+
+    /// Clients the leak guard took servers from lately (the last 100, for 10 minutes), so SHOW LEAKS still names
+    /// them after they are gone, and every application's count of leaks seen.
+    struct LeakBook {
+        var recent: [(at: ContinuousClock.Instant, row: [String?])] = []
+        var seen: [String: Int] = [:]
+    }
+
+    static let reclaimsKept = 100
+    static let reclaimsKeptFor = Duration.seconds(600)
+
+    func recordReclaimed(_ row: [String?], application: String) {
+        let now = ContinuousClock.now
+        leakBook.withLock { book in
+            book.seen[application, default: 0] += 1
+            book.recent.removeAll { now - $0.at > Self.reclaimsKeptFor }
+            if book.recent.count >= Self.reclaimsKept { book.recent.removeFirst() }
+            book.recent.append((now, row))
         }
     }
 }

@@ -53,8 +53,9 @@ extension LoopShards {
                 waiting: site.shard.waitingCount, active: active, idle: site.shard.idleCount,
                 connecting: site.shard.connectingCount, testing: testing,
                 oldestWait: site.shard.waiters.waiting.first.map { now - $0.since }, poolSize: site.shard.limits.poolSize,
-                target: site.info.target, stats: PoolStats()))
+                target: site.info.target, stats: site.stats))
         }
+        for (application, count) in suspects() { touch(application) { $0.suspected += count } }
         return report
     }
 

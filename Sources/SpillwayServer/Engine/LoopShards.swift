@@ -23,6 +23,8 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// (a closure per transaction showed up in profiles).
     private var pending: [Pending] = []
     private var pendingScheduled = false
+    /// When upkeep next looks at client_idle_timeout and query_timeout.
+    var nextClientTimeoutScan = ContinuousClock.Instant.now
 
     private enum Pending {
         case lend(ServerID, PoolSite, ClientID, ClientDriver?)
@@ -337,6 +339,11 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     func upkeep() {
         let now = loop.now
         let notifyAfter = Duration.milliseconds(Int64(runtime.settings.queryWaitNotify * 1000))
+        let statsPeriod = Duration.seconds(max(runtime.settings.statsPeriod, 1))
+        for site in sites.values where now - site.statsPeriodStart >= statsPeriod {
+            site.stats.closePeriod(seconds: UInt64((now - site.statsPeriodStart).components.seconds))
+            site.statsPeriodStart = now
+        }
         for site in sites.values {
             var stalled: Set<ServerID> = []
             for server in site.servers.values {
@@ -351,7 +358,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             for id in upkeep.open { open(id, in: site) }
             for (moving, target) in upkeep.moves { move(moving, in: site, to: target) }
             if !upkeep.timedOut.isEmpty {
-                let limit = site.shard.lastRefusal.map { "\($0)" } ?? "every server is in use"
+                let limit = site.shard.lastRefusal.map(Self.refusal) ?? "every server is in use"
                 for tag in upkeep.timedOut { clients[tag.client]?.waitTimedOut(limit: limit) }
             }
             if let reserve = site.shard.openReserveIfWanted(now: now) { open(reserve, in: site) }
@@ -361,6 +368,16 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
                 }
             }
         }
+        // After the stalled holders were counted: reclaim compares them with max_idle_transaction_servers.
+        guardLeaks(now: now)
+    }
+
+    /// A full bound as a waiter that timed out is told of it: "max_db_connections 1 reached for app",
+    /// "all 20 servers are in use (pool_size 20)".
+    static func refusal(_ bound: SharedLimit) -> String {
+        if bound.name == "pool_size" { return "all \(bound.used) servers are in use (pool_size \(bound.limit))" }
+        guard let space = bound.name.firstIndex(of: " ") else { return "\(bound.name) \(bound.limit) reached" }
+        return "\(bound.name[..<space]) \(bound.limit) reached for \(bound.name[bound.name.index(after: space)...])"
     }
 
     /// Closes every client and server on this loop (shutdown).

@@ -5,6 +5,9 @@ final class PoolSite {
     var shard: PoolShard
     var servers: [ServerID: ServerDriver] = [:]
     let info: PoolInfo
+    /// This loop's share of the pool's statistics (SHOW STATS sums the loops'), and when its period began.
+    var stats = PoolStats()
+    var statsPeriodStart: ContinuousClock.Instant = .now
 
     init(shard: PoolShard, info: PoolInfo) {
         self.shard = shard
