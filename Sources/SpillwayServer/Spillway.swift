@@ -113,21 +113,18 @@ public final class Spillway: Sendable {
             var metricsChannel: Channel?
             if let metrics {
                 let source = MetricsHTTPHandler.Source(
-                    metrics: { metrics.render(executor: executor, healthy: Self.unhealthyReason(executor, leaving) == nil) },
-                    unhealthyReason: { Self.unhealthyReason(executor, leaving) })
-                let address = settings.metricsListenAddr == "*" ? "0.0.0.0" : settings.metricsListenAddr
-                let channel = try await ServerBootstrap(group: group)
-                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.pipeline.configureHTTPServerPipeline().flatMapThrowing {
-                            try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(source: source))
+                    metrics: { reply in
+                        executor.view(now: .now) { view in
+                            reply(metrics.render(
+                                view: view, settings: executor.config.settings, loops: executor.loops.count,
+                                healthy: Self.unhealthyReason(executor, leaving) == nil))
                         }
-                    }
-                    .bind(host: address, port: settings.metricsListenPort).get()
+                    },
+                    unhealthyReason: { Self.unhealthyReason(executor, leaving) })
+                let channel = try await MetricsListener.bind(group: group, settings: settings, source: source, logger: logger)
                 channels.append(channel)
                 metricsChannel = channel
                 metricsPort = channel.localAddress?.port
-                logger.info("metrics listening", metadata: ["addr": "\(address):\(metricsPort ?? 0)"])
             }
             let maintenance = loops[0].scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
                 executor.maintain()

@@ -68,7 +68,7 @@ struct Run: AsyncParsableCommand {
         let pidFile: PidFile?
         do {
             if ProcessInfo.processInfo.environment["SPILLWAY_DATA_PLANE"] == "engine" {
-                spillway = try DataPlane.start(config: config, logger: logger, logOutput: output)
+                spillway = try await DataPlane.launch(config: config, logger: logger, logOutput: output)
             } else {
                 spillway = try await Spillway.start(config: config, logger: logger, logOutput: output)
             }

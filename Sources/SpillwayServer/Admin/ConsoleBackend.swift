@@ -67,6 +67,8 @@ struct PoolReport: Sendable {
     var poolSize: Int
     var target: ServerTarget
     var stats: PoolStats
+    /// Servers lent out, by their holders' application (the crowded-pool warning names the top ones).
+    var heldByApplication: [String: Int] = [:]
 
     /// Servers that exist, in any state.
     var servers: Int { active + idle + connecting + testing }

@@ -61,6 +61,7 @@ extension ClientDriver {
             session.serverError()
             // A FATAL from the server ends the server connection, not the client's: kept for serverLost.
             let error = try? ErrorResponse(body: frame.body)
+            if let metrics = shards.plane.metrics { metrics.errorSent(error?.code?.rawValue ?? "XX000", origin: "server") }
             if let error, error.severity == "FATAL" || error.severity == "PANIC" {
                 serverFatal = error
                 return

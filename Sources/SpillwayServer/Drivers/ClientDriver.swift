@@ -340,7 +340,9 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
             }
             if case .waiting(let since) = session.state, let site {
                 site.stats.totals.assignments &+= 1
-                site.stats.totals.waitMicros &+= Self.micros(from: IOLoop.nanos(of: since), to: loop.nanos)
+                let waited = loop.nanos &- IOLoop.nanos(of: since)
+                site.stats.totals.waitMicros &+= waited / 1_000
+                site.waitTimer?.recordNanoseconds(Int64(clamping: waited))
             }
             session.serverAssigned(server.id)
             self.server = server
@@ -409,6 +411,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
 
     /// Answers held messages with one error and a ReadyForQuery for each that expected one.
     private func answerHeld(with error: ErrorResponse) {
+        shards.plane.metrics?.errorSent(error.code?.rawValue ?? "XX000", origin: "spillway")
         let syncs = held.reduce(0) { $0 + ($1.type.endsWithReadyForQuery ? 1 : 0) }
         held.removeAll(keepingCapacity: true)
         if heldBytes > Self.heldBytesLimit { connection.resumeReading() }
@@ -426,6 +429,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
         guard !isClosed else { return }
         if case .ready = phase { releaseOnClose() }
         closeReason = "\(code.rawValue) \(message)"
+        shards.plane.metrics?.errorSent(code.rawValue, origin: "spillway")
         connection.write { ErrorResponse(severity: .fatal, code: code, message: message, detail: detail, hint: hint).encode(into: &$0) }
         phase = .closed
         connection.close()

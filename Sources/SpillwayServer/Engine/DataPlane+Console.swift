@@ -11,6 +11,7 @@ extension DataPlane: ConsoleBackend {
     func view(now: ContinuousClock.Instant, _ done: @escaping @Sendable (ConsoleView) -> Void) {
         let operatorState = self.operatorState.withLock { $0 }
         let leaksSeen = leakBook.withLock { $0.seen }
+        let growing = watchState.withLock { $0.growthReported }
         group.gather({ [self] loop in
             self.shards[loop.index].report(now: loop.now)
         }, done: { reports in
@@ -32,6 +33,7 @@ extension DataPlane: ConsoleBackend {
                     merged.connecting += pool.connecting
                     merged.testing += pool.testing
                     merged.stats.merge(pool.stats)
+                    merged.heldByApplication.merge(pool.heldByApplication, uniquingKeysWith: +)
                     if let wait = pool.oldestWait { merged.oldestWait = max(merged.oldestWait ?? .zero, wait) }
                     pools[pool.key] = merged
                 }
@@ -54,6 +56,7 @@ extension DataPlane: ConsoleBackend {
                 .union(operatorState.paused)
             view.disabled = operatorState.disabled
             // A client counted idle is one neither holding a server nor waiting.
+            for application in growing { applications[application]?.suspected += 1 }
             for (application, total) in leaksSeen {
                 applications[application, default: ApplicationReport(application: application)].leaksTotal = total
             }
@@ -79,8 +82,15 @@ extension DataPlane: ConsoleBackend {
     /// reclaimed in the last ten minutes (newest first).
     func leakRows(_ done: @escaping @Sendable ([[String?]]) -> Void) {
         let reclaimed = leakBook.withLock { $0.recent.map(\.row) }
+        let growth = watchState.withLock { state in
+            state.growthReported.sorted().map { application -> [String?] in
+                ["growing_connections", application, nil, nil, nil, nil, nil, nil, nil, nil,
+                 "\(state.clients[application] ?? 0) client connections, growing while its active count does not"]
+            }
+        }
         group.gather({ [self] loop in self.shards[loop.index].leakRows() }) { lists in
-            done(lists.flatMap { $0 }.sorted { (Double($0[9] ?? "") ?? 0) > (Double($1[9] ?? "") ?? 0) } + reclaimed.reversed())
+            done(lists.flatMap { $0 }.sorted { (Double($0[9] ?? "") ?? 0) > (Double($1[9] ?? "") ?? 0) } + growth
+                + reclaimed.reversed())
         }
     }
 

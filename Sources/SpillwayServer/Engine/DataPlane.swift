@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresWire
 import SpillwayCore
 import SpillwayEngine
@@ -114,6 +116,7 @@ public final class DataPlane: Sendable {
         self.unixSocketPath = unixSocketPath
         self.logger = logger
         self.clientConnections = SharedLimit(name: "max_client_conn", limit: runtime.settings.maxClientConn)
+        self.metrics = runtime.settings.metricsListenAddr.isEmpty ? nil : SpillwayMetrics()
         self.shardsBox = ShardsBox()
         shardsBox.value = group.loops.map { LoopShards(loop: $0, plane: self, runtime: runtime, logger: logger) }
     }
@@ -136,6 +139,7 @@ public final class DataPlane: Sendable {
         for shards in shards {
             shards.loop.execute { [self] in self.scheduleUpkeep(shards) }
         }
+        scheduleWatch()
     }
 
     private func scheduleUpkeep(_ shards: LoopShards) {
@@ -158,6 +162,7 @@ public final class DataPlane: Sendable {
             shards.loop.execute { shards.closeEverything() }
         }
         group.shutdown()
+        if let server = metricsServer.withLock({ $0 }) { try? server.group.syncShutdownGracefully() }
         logger.info("stopped")
         let waiters = lifecycle.withLock { state in
             state.done = true
@@ -179,7 +184,12 @@ public final class DataPlane: Sendable {
     }
 
     let lifecycle = Mutex(Lifecycle())
+    /// Prometheus metrics, when metrics_listen_addr is set; served by `startMetrics` on a SwiftNIO thread of
+    /// its own, off the data path.
+    let metrics: SpillwayMetrics?
+    let metricsServer = Mutex<(group: MultiThreadedEventLoopGroup, channel: Channel)?>(nil)
     let leakBook = Mutex(LeakBook())
+    let watchState = Mutex(WatchState())
 
     struct Lifecycle {
         /// Listeners closed: draining or stopped.
@@ -294,6 +304,11 @@ public final class DataPlane: Sendable {
 
     static let reclaimsKept = 100
     static let reclaimsKeptFor = Duration.seconds(600)
+
+    /// A client of `application` became a leak suspect.
+    func leakSeen(_ application: String) {
+        leakBook.withLock { $0.seen[application, default: 0] += 1 }
+    }
 
     func recordReclaimed(_ row: [String?], application: String) {
         let now = ContinuousClock.now

@@ -31,6 +31,7 @@ extension LoopShards {
                     let open = client.openTransaction, !open.reported
                 else { continue }
                 open.reported = true
+                plane.leakSeen(client.tag.application)
                 client.reportSuspectedLeak(idleFor: idle)
             }
         }
@@ -64,23 +65,21 @@ extension LoopShards {
         client.reclaim(idleFor: reclaim.idleFor, reason: reason)
     }
 
-    /// This loop's SHOW LEAKS rows: clients idle in a transaction past leak_warn_after.
+    /// This loop's SHOW LEAKS rows: the suspects, clients still idle in the transaction upkeep reported.
     func leakRows() -> [[String?]] {
         let nanos = loop.nanos
-        let warnAfter = Duration.milliseconds(Int64(runtime.settings.leakWarnAfter * 1000))
         return clients.values.compactMap { client in
-            guard let idle = client.idleInTransaction(at: nanos), idle >= warnAfter else { return nil }
+            guard client.openTransaction?.reported == true else { return nil }
             return client.leakRow(now: nanos)
         }
     }
 
-    /// Clients per application suspected of leaking here (SHOW APPLICATIONS).
+    /// Suspects per application here (SHOW APPLICATIONS).
     func suspects() -> [String: Int] {
         let nanos = loop.nanos
-        let warnAfter = Duration.milliseconds(Int64(runtime.settings.leakWarnAfter * 1000))
         var counts: [String: Int] = [:]
-        for client in clients.values {
-            if let idle = client.idleInTransaction(at: nanos), idle >= warnAfter { counts[client.tag.application, default: 0] += 1 }
+        for client in clients.values where client.openTransaction?.reported == true {
+            if client.idleInTransaction(at: nanos) != nil { counts[client.tag.application, default: 0] += 1 }
         }
         return counts
     }

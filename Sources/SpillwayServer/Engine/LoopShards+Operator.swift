@@ -31,11 +31,15 @@ extension LoopShards {
         for (key, site) in sites {
             var active = 0
             var testing = 0
+            var held: [String: Int] = [:]
             for server in site.shard.servers.values {
                 switch server.state {
                 case .active:
                     active += 1
-                    if let holder = server.holder { touch(holder.application) { $0.held += 1; $0.active += 1 } }
+                    if let holder = server.holder {
+                        touch(holder.application) { $0.held += 1; $0.active += 1 }
+                        held[holder.application, default: 0] += 1
+                    }
                 case .checking, .resetting: testing += 1
                 case .idle, .connecting: break
                 }
@@ -53,7 +57,7 @@ extension LoopShards {
                 waiting: site.shard.waitingCount, active: active, idle: site.shard.idleCount,
                 connecting: site.shard.connectingCount, testing: testing,
                 oldestWait: site.shard.waiters.waiting.first.map { now - $0.since }, poolSize: site.shard.limits.poolSize,
-                target: site.info.target, stats: site.stats))
+                target: site.info.target, stats: site.stats, heldByApplication: held))
         }
         for (application, count) in suspects() { touch(application) { $0.suspected += count } }
         return report

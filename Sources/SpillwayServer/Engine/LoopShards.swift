@@ -82,6 +82,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             },
             info: info)
         if plane.isPaused(database: key.database) { site.shard.pause() }
+        site.waitTimer = plane.metrics?.waitTimer(for: key)
         sites[key] = site
         return site
     }

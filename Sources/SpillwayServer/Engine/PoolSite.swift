@@ -1,3 +1,4 @@
+import CoreMetrics
 import SpillwayCore
 
 /// One pool on one loop: the shard machine and the server drivers it names. Loop-confined.
@@ -8,6 +9,8 @@ final class PoolSite {
     /// This loop's share of the pool's statistics (SHOW STATS sums the loops'), and when its period began.
     var stats = PoolStats()
     var statsPeriodStart: ContinuousClock.Instant = .now
+    /// The pool's wait-time histogram, when metrics are on.
+    var waitTimer: CoreMetrics.Timer?
 
     init(shard: PoolShard, info: PoolInfo) {
         self.shard = shard

@@ -10,8 +10,8 @@ final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
 
     /// What the handler asks of the running Spillway.
     struct Source: Sendable {
-        /// The metrics text.
-        var metrics: @Sendable () -> String
+        /// The metrics text, handed to the callback (on any thread) once gathered.
+        var metrics: @Sendable (_ reply: @escaping @Sendable (String) -> Void) -> Void
         /// Nil while healthy, else why not (the 503 body).
         var unhealthyReason: @Sendable () -> String?
     }
@@ -27,15 +27,22 @@ final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
         let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
         let status: HTTPResponseStatus
         let body: String
-        var contentType = "text/plain; charset=utf-8"
+        let contentType = "text/plain; charset=utf-8"
         if request.method != .GET && request.method != .HEAD {
             (status, body) = (.methodNotAllowed, "only GET and HEAD\n")
         } else {
             switch path {
             case "/metrics":
-                status = .ok
-                body = source.metrics()
-                contentType = "text/plain; version=0.0.4; charset=utf-8"
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                let loop = context.eventLoop
+                source.metrics { text in
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.respond(context: context, request: request, status: .ok, body: text,
+                            contentType: "text/plain; version=0.0.4; charset=utf-8")
+                    }
+                }
+                return
             case "/healthz":
                 if let reason = source.unhealthyReason() {
                     (status, body) = (.serviceUnavailable, "\(reason)\n")
@@ -46,6 +53,13 @@ final class MetricsHTTPHandler: ChannelInboundHandler, Sendable {
                 (status, body) = (.notFound, "not found; try /metrics or /healthz\n")
             }
         }
+        respond(context: context, request: request, status: status, body: body, contentType: contentType)
+    }
+
+    private func respond(
+        context: ChannelHandlerContext, request: HTTPRequestHead, status: HTTPResponseStatus, body: String,
+        contentType: String
+    ) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")

@@ -47,25 +47,26 @@ final class SpillwayMetrics: Sendable {
         ).increment()
     }
 
-    /// The text exposition of every metric, after copying the pools' current state in.
-    func render(executor: PoolExecutor, healthy: Bool) -> String {
+    /// The text exposition of every metric, after copying the pools' state in from `view`.
+    func render(view: ConsoleView, settings: Settings, loops: Int, healthy: Bool) -> String {
         series.withLockedValue { series in
-            collect(executor: executor, healthy: healthy, series: &series)
+            collect(view: view, settings: settings, loops: loops, healthy: healthy, series: &series)
             return registry.emitToString()
         }
     }
 
-    private func collect(executor: PoolExecutor, healthy: Bool, series: inout [PoolKey: PoolSeries]) {
-        let reports = executor.poolReports(now: .now)
-        let counts = executor.listCounts()
+    private func collect(
+        view: ConsoleView, settings: Settings, loops: Int, healthy: Bool, series: inout [PoolKey: PoolSeries]
+    ) {
+        let reports = view.pools
+        let counts = view.lists
         let process = ProcessStatus.read()
-        let settings = executor.config.settings
 
         gauge("spillway_up", "1 while Spillway accepts clients (what /healthz answers 200 to), else 0.")
             .set(healthy ? 1.0 : 0.0)
         gauge("spillway_uptime_seconds", "Seconds since Spillway started.")
             .set(Double(TrafficStats.micros(ContinuousClock.now - started)) / 1e6)
-        gauge("spillway_event_loops", "I/O threads (event loops).").set(Double(executor.loops.count) as Double)
+        gauge("spillway_event_loops", "I/O threads (event loops).").set(Double(loops))
         gauge("spillway_process_open_fds", "Open file descriptors of the process.").set(Double(process.openFiles))
         gauge("spillway_process_resident_memory_bytes", "Resident memory of the process in bytes.")
             .set(Double(process.residentKiB * 1024))
@@ -90,7 +91,7 @@ final class SpillwayMetrics: Sendable {
             handles.unregister(from: registry)
             series[key] = nil
         }
-        collectApplications(executor.applicationReports(now: .now))
+        collectApplications(view.applications)
     }
 
     private func collectApplications(_ reports: [ApplicationReport]) {
