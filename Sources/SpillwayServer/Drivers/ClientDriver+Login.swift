@@ -106,6 +106,14 @@ extension ClientDriver {
                 detail: "An administrator ran DISABLE \(request.database); ENABLE lets clients in again.")
             return
         }
+        if let refusal = shards.plane.admit(
+            database: database, user: request.user, application: tag.application, runtime: runtime)
+        {
+            logger.warning("client refused", metadata: ["reason": "\(refusal.message)"])
+            fatal(.tooManyConnections, refusal.message, detail: refusal.detail, hint: refusal.hint)
+            return
+        }
+        countedAtLogin = true
         let serverUser = database.user ?? request.user
         let credentials = serverCredentials(
             database: database, serverUser: serverUser, clientUser: request.user, clientKey: clientKey)

@@ -71,6 +71,7 @@ extension ClientDriver {
             // The client's own statement changed a setting: it follows the client to its next server.
             if case .parameterStatus(let name, let value)? = try? BackendMessage(frame: frame) {
                 _ = wantedParameters.set(name, value)
+                if name == "application_name" { applicationNamed(value) }
             }
             send(frame.bytes)
         default:
@@ -107,6 +108,14 @@ extension ClientDriver {
         held.removeAll()
         heldBytes = 0
         for frame in pending { clientFrame(frame) }
+    }
+
+    /// `SET application_name`: the client belongs to that application from now on (its address when empty).
+    func applicationNamed(_ value: String) {
+        let application = value.isEmpty ? remoteHost : value
+        guard application != tag.application else { return }
+        if countedAtLogin { shards.plane.applicationChanged(from: tag.application, to: application) }
+        tag.application = application
     }
 
     /// The lent server's connection died.

@@ -56,6 +56,8 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     var tag: ClientTag
     /// Counted against max_client_conn.
     var admitted = false
+    /// Counted in the plane's admission (database, user and application counts) since its login.
+    var countedAtLogin = false
     var loginTimer: TimerID?
     /// transaction_timeout: armed when ReadyForQuery says a transaction began, cancelled when it ends.
     var transactionTimer: TimerID?
@@ -184,6 +186,10 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
             break
         }
         held = []
+        if countedAtLogin, let pool, let user {
+            countedAtLogin = false
+            shards.plane.admittedClientLeft(database: pool.database, user: user, application: tag.application)
+        }
         shards.clientGone(self)
         if runtime.settings.logDisconnections, cancelKey != nil {
             logger.info("client closed", metadata: [

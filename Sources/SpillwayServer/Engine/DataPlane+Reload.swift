@@ -71,7 +71,7 @@ extension DataPlane {
             info.limits = limits
             info.shared.poolSize.setLimit(limits.poolSize)
             info.shared.reserve.setLimit(limits.reservePoolSize)
-            for (name, limit) in Self.boundLimits(key: info.key, target: info.target, runtime: next) {
+            for (name, limit) in Self.boundLimits(key: info.key, runtime: next) {
                 bounds.withLock { $0[name] }?.setLimit(limit)
             }
             let target = ServerTarget(database: database, user: info.key.user)
@@ -80,6 +80,7 @@ extension DataPlane {
                 moved.append(info.key.database)
             }
         }
+        reloadBudgets(next.settings)
         broadcast { $0.apply(next) }
         if !moved.isEmpty {
             // The pool's servers are replaced; new ones connect where the file now says.

@@ -190,6 +190,8 @@ public final class DataPlane: Sendable {
     let metricsServer = Mutex<(group: MultiThreadedEventLoopGroup, channel: Channel)?>(nil)
     let leakBook = Mutex(LeakBook())
     let watchState = Mutex(WatchState())
+    let admission = Mutex(Admission())
+    let budgets = Mutex(BudgetBook())
 
     struct Lifecycle {
         /// Listeners closed: draining or stopped.
@@ -215,8 +217,11 @@ public final class DataPlane: Sendable {
             let target = ServerTarget(database: database, user: key.user)
             // Every pool counts against its database's and user's bounds, unlimited (Int.max) when the setting
             // is 0, so that RELOAD can set them later.
-            let bounds = Self.boundLimits(key: key, target: target, runtime: runtime)
-            let others = bounds.map { bound($0.name, limit: $0.limit) }
+            // A break-glass user's pool counts only against its host's reserve: that is what it is for.
+            let host = hostBounds(target.address.description, settings: runtime.settings)
+            let others = runtime.settings.breakGlassUsers.contains(key.user)
+                ? [host.breakGlass]
+                : Self.boundLimits(key: key, runtime: runtime).map { bound($0.name, limit: $0.limit) } + [host.others]
             let shared = PoolShared(key: key, poolSize: limits.poolSize, reserve: limits.reservePoolSize, others: others,
                 loops: group.loops.count)
             let info = PoolInfo(key: key, target: target, limits: limits, shared: shared)
@@ -226,18 +231,14 @@ public final class DataPlane: Sendable {
     }
 
     /// The shared bounds of pool `key` and their limits under `runtime`.
-    static func boundLimits(key: PoolKey, target: ServerTarget, runtime: RuntimeConfig) -> [(name: String, limit: Int)] {
+    static func boundLimits(key: PoolKey, runtime: RuntimeConfig) -> [(name: String, limit: Int)] {
         let config = runtime.config
         let databaseLimit = config.database(named: key.database).map { config.maxDBConnections(database: $0) } ?? 0
         let userLimit = config.maxUserConnections(user: key.user)
-        var bounds = [
+        return [
             (name: "max_db_connections \(key.database)", limit: databaseLimit > 0 ? databaseLimit : Int.max),
             (name: "max_user_connections \(key.user)", limit: userLimit > 0 ? userLimit : Int.max),
         ]
-        if let budget = runtime.settings.serverConnectionBudget {
-            bounds.append((name: "server_connection_budget \(target.address)", limit: budget))
-        }
-        return bounds
     }
 
     private func bound(_ name: String, limit: Int) -> SharedLimit {

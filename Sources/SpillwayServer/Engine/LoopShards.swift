@@ -23,6 +23,8 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     /// (a closure per transaction showed up in profiles).
     private var pending: [Pending] = []
     private var pendingScheduled = false
+    /// Servers reading their host's connection budget before first use.
+    var readingBudget: Set<ServerID> = []
     /// When upkeep next looks at client_idle_timeout and query_timeout.
     var nextClientTimeoutScan = ContinuousClock.Instant.now
 
@@ -280,6 +282,12 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
         guard let site = sites[server.key] else { return }
         site.info.learnParameters(server.session.reported)
         site.info.lastLoginFailure = nil
+        if plane.budgetToLearn(host: server.target.address.description) {
+            // The host's budget (auto) is read on this server before it serves anyone.
+            readingBudget.insert(server.id)
+            server.runStatements([ServerBudget.query], purpose: .query)
+            return
+        }
         handoff(site.shard.serverReady(server.id, now: loop.now), in: site)
     }
 
@@ -319,12 +327,16 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
             site.servers[server.id] = nil
             server.close(reason: "failed its \(purpose == .reset ? "reset" : "check")")
             applyLoss(site.shard.serverLost(server.id, loginFailed: false, now: loop.now), in: site, failure: failure)
+        case (.query, _) where readingBudget.remove(server.id) != nil:
+            plane.budgetRead(result, host: server.target.address.description)
+            handoff(site.shard.serverReady(server.id, now: loop.now), in: site)
         case (.query, _), (.sync, _):
             handoff(site.shard.serverReady(server.id, now: loop.now), in: site)
         }
     }
 
     func serverClosed(_ server: ServerDriver, client: ClientID?, reason: String) {
+        if readingBudget.remove(server.id) != nil { plane.budgetReadInterrupted(host: server.target.address.description) }
         guard let site = sites[server.key] else { return }
         site.servers[server.id] = nil
         if let client { clients[client]?.serverLost(server) }
