@@ -200,6 +200,29 @@ private func client(_ n: UInt64, loop: Int, app: String = "web", opensTransactio
         #expect(shards[0].serveWaiting(now: at(4)) == [.assign(s(2), to: client(3, loop: 0, opensTransaction: true))])
     }
 
+    /// Waiters held at the transaction gate do not keep idle servers from other loops' statements: their loop
+    /// gives an idle server to a steal, sends a freed one to the waiter elsewhere, and publishes no waiter a
+    /// server could go to (the drill's API starved behind a leaking job's BEGINs on the other loop).
+    @Test func waitersHeldAtTheGateDoNotHoldIdleServersFromOtherLoops() {
+        var (shared, shards) = makeShards(.init(poolSize: 4, maxIdleTransactionServers: 1))
+        _ = shards[0].acquire(client(1, loop: 0, opensTransaction: true), now: at(0))
+        _ = shards[0].serverReady(s(1), now: at(0))
+        _ = shards[0].acquire(client(2, loop: 0), now: at(1))
+        _ = shards[0].serverReady(s(2), now: at(1))
+        #expect(shards[0].acquire(client(3, loop: 0, opensTransaction: true), now: at(2)) == .wait)  // gated
+        _ = shards[0].release(s(2), needsReset: false, now: at(3))
+        #expect(shards[0].idleCount == 1, "the gated waiter does not take it")
+        #expect(shared.oldestWaiterElsewhere(than: 1) == nil, "loop 0 has no waiter a server could serve")
+        #expect(shards[1].acquire(client(4, loop: 1), now: at(4)) == .waitAndSteal(from: 0))
+        guard let moving = shards[0].stealRequested(now: at(5)) else {
+            Issue.record("a loop whose only waiter is gated gives its idle server up")
+            return
+        }
+        #expect(shards[1].adopt(moving, now: at(6)) == .assign(s(2), to: client(4, loop: 1)))
+        // Once the stalled holder gives its server back the gate opens, and the waiter it held is served here.
+        #expect(shards[0].release(s(1), needsReset: false, now: at(8)) == .assign(s(1), to: client(3, loop: 0, opensTransaction: true)))
+    }
+
     /// Reclaims wanted pool-wide are marked once, not once per shard.
     @Test func reclaimsAreBoundedPoolWide() {
         var (shared, shards) = makeShards(.init(poolSize: 2, maxIdleTransactionServers: 1, reclaimAfter: .seconds(1)))

@@ -51,7 +51,7 @@ extension PoolShard {
         // no client is passed over by one that came that much later, and a saturated pool does not shuttle
         // servers between loops (a move is an epoll change and a wakeup across cores).
         if !arrived, let (other, since) = shared.oldestWaiterElsewhere(than: loop) {
-            guard let localOldest = waiters.waiting.first else { return .move(depart(id), to: other) }
+            guard let localOldest = firstAdmissibleWaiter else { return .move(depart(id), to: other) }
             let (seconds, attoseconds) = limits.loopAffinityWindow.components
             let window = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
             if since + window < shared.stamp(localOldest.since) {
@@ -180,8 +180,18 @@ extension PoolShard {
     mutating func publishWaiters() {
         let signals = shared.shards[loop]
         signals.waiting.store(waiters.count, ordering: .relaxed)
-        let oldest = waiters.waiting.first.map { shared.stamp($0.since) } ?? .max
+        // Other loops send servers to this one's oldest waiter that could take one: a transaction held at the
+        // gate could not, and a server moved for it would sit idle here.
+        let oldest = firstAdmissibleWaiter.map { shared.stamp($0.since) } ?? .max
         signals.oldestWaiter.store(oldest, ordering: .sequentiallyConsistent)
+    }
+
+    /// The first waiter here a server could go to now: while the transaction gate is closed, waiters that open
+    /// a transaction take none.
+    var firstAdmissibleWaiter: WaitQueue.Entry? {
+        guard let first = waiters.waiting.first else { return nil }
+        guard first.tag.opensTransaction, transactionGateClosed else { return first }
+        return waiters.waiting.prefix(WaitQueue.scanLimit).first { !$0.tag.opensTransaction }
     }
 
     mutating func publishStalled() {
@@ -199,6 +209,7 @@ extension PoolShard {
         }
         stalledTransactionHolders = count
         publishStalled()
+        publishWaiters()  // the gate may have opened or closed: which waiter others serve changes with it
     }
 
     /// Idle servers to waiters that may take them now (after the transaction gate opened): what upkeep hands

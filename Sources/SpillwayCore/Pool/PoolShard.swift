@@ -276,7 +276,7 @@ public struct PoolShard: Sendable {
     /// The shard on another loop has a client waiting and asks for an idle server: one moves there if this shard
     /// has one nobody here waits for.
     public mutating func stealRequested(now: ContinuousClock.Instant) -> MovingServer? {
-        guard runState == .running, waiters.isEmpty, let id = idle.first else { return nil }
+        guard runState == .running, firstAdmissibleWaiter == nil, let id = idle.first else { return nil }
         // The least recently used: the ones used last stay warm here.
         idle.removeFirst()
         publishIdle()
@@ -357,7 +357,7 @@ public struct PoolShard: Sendable {
         }
         // Idle servers here while another loop's clients wait: move them (the moment they went idle may have
         // raced with those clients starting to wait).
-        if waiters.isEmpty, runState == .running {
+        if firstAdmissibleWaiter == nil, runState == .running {
             while !idle.isEmpty, let (other, _) = shared.oldestWaiterElsewhere(than: loop) {
                 let id = idle.removeFirst()
                 upkeep.moves.append((depart(id), other))
