@@ -72,29 +72,25 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     var serverFatal: ErrorResponse?
     /// Why the connection ended, for the disconnect log line.
     var closeReason: String?
-    /// The peer as logs show it (`10.0.3.7:51244`), and its host alone ("unix" on the socket): kept as text,
-    /// a fraction of the size of the address.
-    let peerText: String
+    /// The peer's host ("unix" on the socket) and port: kept as text and a number, a fraction of the size of
+    /// the address.
     let peerHost: String
     let peerPort: UInt16
     let connectedAt: ContinuousClock.Instant
-    let baseLogger: Logger
 
     static let loginMessageLimit = 65_536
     static let heldBytesLimit = 1 << 20
 
     init(id: ClientID, socket: SpillwayEngine.Socket, peer: NetworkAddress, loop: IOLoop, shards: LoopShards,
-        runtime: RuntimeConfig, logger: Logger) throws(SocketError)
+        runtime: RuntimeConfig) throws(SocketError)
     {
         self.id = id
         self.loop = loop
         self.shards = shards
         self.runtime = runtime
-        self.peerText = peer.description
         self.peerHost = peer.family == .unix ? "unix" : peer.host
         self.peerPort = UInt16(truncatingIfNeeded: peer.port ?? 0)
         self.connectedAt = loop.now
-        self.baseLogger = logger
         self.decoder = FrameDecoder(maxMessageSize: min(runtime.settings.maxPacketSize, Self.loginMessageLimit))
         self.tag = ClientTag(client: id, loop: loop.index, application: "")
         self.connection = try Connection(socket: socket, loop: loop)
@@ -103,13 +99,19 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
 
     /// The logger with this client's facts as metadata, made only when a line is written.
     var logger: Logger {
-        var logger = baseLogger
+        var logger = shards.logger
         logger[metadataKey: "client"] = "\(id)"
         logger[metadataKey: "remote"] = "\(peerText)"
         if let user { logger[metadataKey: "user"] = "\(user)" }
         if let database = databaseName { logger[metadataKey: "db"] = "\(database)" }
         if !tag.application.isEmpty { logger[metadataKey: "app"] = "\(tag.application)" }
         return logger
+    }
+
+    /// The peer as logs show it (`10.0.3.7:51244`, `[::1]:51244`, `unix`), made when a line is written.
+    var peerText: String {
+        if peerHost == "unix" { return "unix" }
+        return peerHost.contains(":") ? "[\(peerHost)]:\(peerPort)" : "\(peerHost):\(peerPort)"
     }
 
     /// The client's host without port ("unix" on the socket): its application when it names none.

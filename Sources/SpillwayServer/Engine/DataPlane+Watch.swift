@@ -12,6 +12,8 @@ extension DataPlane {
         var clients: [String: Int] = [:]
         /// Pools currently warned about (warn_pool_usage).
         var crowded: Set<PoolKey> = []
+        /// When the current stats period began.
+        var statsPeriodStart = ContinuousClock.now
     }
 
     func scheduleWatch() {
@@ -46,6 +48,36 @@ extension DataPlane {
             ])
         }
         warnAboutCrowdedPools(view, threshold: runtime.settings.warnPoolUsage)
+        closeStatsPeriodIfDue(now: .now)
+    }
+
+    /// Every stats_period: each loop's averages move on to the period just ended, and with log_stats each
+    /// database with traffic gets one line, as PgBouncer writes.
+    private func closeStatsPeriodIfDue(now: ContinuousClock.Instant) {
+        let settings = runtime.settings
+        let elapsed = watchState.withLock { state -> Duration? in
+            let elapsed = now - state.statsPeriodStart
+            guard elapsed >= .seconds(max(settings.statsPeriod, 1)) else { return nil }
+            state.statsPeriodStart = now
+            return elapsed
+        }
+        guard let elapsed else { return }
+        let seconds = UInt64(max(elapsed.components.seconds, 1))
+        group.gather({ [self] loop in self.shards[loop.index].closeStatsPeriod(seconds: seconds) }) { [logger] parts in
+            guard settings.logStats else { return }
+            var perDatabase: [String: TrafficStats] = [:]
+            for part in parts { perDatabase.merge(part) { var sum = $0; sum.add($1); return sum } }
+            for (database, traffic) in perDatabase.sorted(by: { $0.key < $1.key }) {
+                let average = TrafficAverages(delta: traffic, seconds: seconds)
+                guard average != TrafficAverages() else { continue }
+                logger.info("stats", metadata: [
+                    "db": "\(database)", "xacts_per_s": "\(average.transactionsPerSecond)",
+                    "queries_per_s": "\(average.queriesPerSecond)", "in_bytes_per_s": "\(average.bytesReceivedPerSecond)",
+                    "out_bytes_per_s": "\(average.bytesSentPerSecond)", "xact_us": "\(average.transactionMicros)",
+                    "query_us": "\(average.queryMicros)", "wait_us": "\(average.waitMicros)",
+                ])
+            }
+        }
     }
 
     /// Early warning: a pool's servers in use past warn_pool_usage, or clients waiting for over a second,

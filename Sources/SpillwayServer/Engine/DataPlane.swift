@@ -278,19 +278,32 @@ public final class DataPlane: Sendable {
         }
     }
 
-    /// Cancels what `server` runs, with its own key, over a new connection (on the server's loop).
+    /// Cancels what `server` runs, with its own key, over a new connection (on the server's loop), if it
+    /// still works for the same client when the connection is made; cancel_wait_timeout bounds the connect.
     func cancelQuery(on server: ServerDriver, from shards: LoopShards) {
-        guard let key = server.session.backendKey else { return }
+        guard let key = server.session.backendKey, case .active(let client) = server.session.state else { return }
         let endpoint: Endpoint
         switch server.target.address {
         case .tcp(let host, let port): endpoint = .tcp(host: host, port: port)
         case .unix(let path): endpoint = .unix(path: path)
         }
-        shards.loop.connect(to: endpoint, timeout: .seconds(5)) { result in
-            guard case .success(let socket) = result, let connection = try? Connection(socket: socket, loop: shards.loop)
-            else { return }
-            connection.write { key.encode(into: &$0) }
-            connection.close()
+        let timeout = Duration.milliseconds(Int64(max(shards.runtime.settings.cancelWaitTimeout, 0.1) * 1000))
+        let logger = self.logger
+        shards.loop.connect(to: endpoint, timeout: timeout) { [weak server] result in
+            switch result {
+            case .success(let socket):
+                // The cancel must land while the server still works for this client, not for the next one.
+                guard let server, case .active(client) = server.session.state,
+                    let connection = try? Connection(socket: socket, loop: shards.loop)
+                else {
+                    socket.close()
+                    return
+                }
+                connection.write { key.encode(into: &$0) }
+                connection.close()
+            case .failure(let error):
+                logger.warning("could not send cancel request to server", metadata: ["error": "\(error)"])
+            }
         }
     }
 

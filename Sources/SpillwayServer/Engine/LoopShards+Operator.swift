@@ -127,6 +127,16 @@ extension LoopShards {
         }
     }
 
+    /// Every stats_period (all loops at once): each pool's period ends here; its traffic per database.
+    func closeStatsPeriod(seconds: UInt64) -> [String: TrafficStats] {
+        var perDatabase: [String: TrafficStats] = [:]
+        for (key, site) in sites {
+            site.stats.closePeriod(seconds: seconds)
+            perDatabase[key.database, default: TrafficStats()].add(site.stats.lastPeriod)
+        }
+        return perDatabase
+    }
+
     // MARK: Operator commands
 
     /// PAUSE (nil: every pool): the matching shards lend no more servers.

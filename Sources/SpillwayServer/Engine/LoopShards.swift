@@ -18,7 +18,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     private(set) var clients: [ClientID: ClientDriver] = [:]
     /// The configuration of new logins and new servers on this loop (replaced by RELOAD and SET).
     var runtime: RuntimeConfig
-    private let logger: Logger
+    let logger: Logger
     /// Hand-offs decided inside a driver's call, run after it returns: one loop task per iteration drains them
     /// (a closure per transaction showed up in profiles).
     private var pending: [Pending] = []
@@ -52,8 +52,7 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
         let client: ClientDriver
         do {
             client = try ClientDriver(
-                id: plane.nextClientID(), socket: socket, peer: peer, loop: loop, shards: self, runtime: runtime,
-                logger: logger)
+                id: plane.nextClientID(), socket: socket, peer: peer, loop: loop, shards: self, runtime: runtime)
         } catch {
             socket.close()
             return
@@ -352,11 +351,6 @@ final class LoopShards: ServerDriverOwner, @unchecked Sendable {
     func upkeep() {
         let now = loop.now
         let notifyAfter = Duration.milliseconds(Int64(runtime.settings.queryWaitNotify * 1000))
-        let statsPeriod = Duration.seconds(max(runtime.settings.statsPeriod, 1))
-        for site in sites.values where now - site.statsPeriodStart >= statsPeriod {
-            site.stats.closePeriod(seconds: UInt64((now - site.statsPeriodStart).components.seconds))
-            site.statsPeriodStart = now
-        }
         for site in sites.values {
             var stalled: Set<ServerID> = []
             for server in site.servers.values {

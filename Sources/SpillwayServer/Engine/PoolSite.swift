@@ -6,9 +6,8 @@ final class PoolSite {
     var shard: PoolShard
     var servers: [ServerID: ServerDriver] = [:]
     let info: PoolInfo
-    /// This loop's share of the pool's statistics (SHOW STATS sums the loops'), and when its period began.
+    /// This loop's share of the pool's statistics (SHOW STATS sums the loops'); the plane closes the periods.
     var stats = PoolStats()
-    var statsPeriodStart: ContinuousClock.Instant = .now
     /// The pool's wait-time histogram, when metrics are on.
     var waitTimer: CoreMetrics.Timer?
 
