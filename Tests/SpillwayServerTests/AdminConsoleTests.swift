@@ -1,66 +1,42 @@
-import Logging
 import NIOCore
-import NIOEmbedded
 import PostgresWire
 import SpillwayCore
 import Testing
 
 @testable import SpillwayServer
 
-/// The admin console on an EmbeddedChannel: login on the `pgbouncer` database, simple queries, PgBouncer's columns.
-@Suite final class AdminConsoleTests {
-    private var executors: [PoolExecutor] = []
+/// The admin console on the engine over its Unix socket: login on the `pgbouncer` database, simple queries,
+/// PgBouncer's columns.
+@Suite(.serialized) final class AdminConsoleTests {
+    let harness: PlaneHarness
+    private var planes: [DataPlane] = []
+    private var clients: [BlockingWireClient] = []
 
-    private func console(user: String, database: String = "pgbouncer") throws -> EmbeddedChannel {
-        let text = """
-            [databases]
-            app = host=127.0.0.1 port=1 dbname=app pool_size=7
-            [pgbouncer]
-            auth_type = md5
-            admin_users = root
-            stats_users = watcher
-            max_client_conn = 1
-            """
-        let config = try Config.parse(text, file: "test.ini")
-        let loop = EmbeddedEventLoop()
-        let executor = PoolExecutor(
-            loops: [loop],
-            config: RuntimeConfig(config: config, userList: UserList(passwords: ["root": "pw", "watcher": "pw", "app": "pw"])),
-            logger: Logger(label: "test"))
-        executors.append(executor)
+    init() throws {
+        harness = try PlaneHarness()
+    }
+
+    deinit {
+        for plane in planes { plane.shutdown() }
+    }
+
+    /// A console login as `user` (password "pw"), once max_client_conn is already full; the login's frames.
+    private func console(user: String, database: String = "pgbouncer") throws -> (BlockingWireClient, [Frame]) {
+        let plane = try harness.start(
+            "admin_users = root\nstats_users = watcher\nmax_client_conn = 1",
+            passwords: ["root": "pw", "watcher": "pw", "app": "pw"],
+            databases: ["other = host=127.0.0.1 port=1 dbname=app pool_size=7"])
+        planes.append(plane)
         // Fill max_client_conn first: the console must still let an operator in.
-        let other = EmbeddedChannel(loop: loop)
-        try other.pipeline.syncOperations.addHandler(ClientConnection(executor: executor, loop: loop, logger: Logger(label: "t")))
-        try other.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5000)).wait()
-
-        let channel = EmbeddedChannel(loop: loop)
-        try channel.pipeline.syncOperations.addHandler(ClientConnection(executor: executor, loop: loop, logger: Logger(label: "t")))
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5001)).wait()
-        var startup = ByteBuffer()
-        StartupMessage(parameters: [("user", user), ("database", database)]).encode(into: &startup)
-        try channel.writeInbound(startup)
-        guard case .authentication(.md5Password(let salt))? = try frames(channel).first.flatMap({ try BackendMessage(frame: $0) })
-        else { throw ConsoleTestError("expected an md5 request") }
-        var answer = ByteBuffer()
-        FrontendMessage.password(Array(MD5Password.response(user: user, password: "pw", salt: salt).utf8)).encode(into: &answer)
-        try channel.writeInbound(answer)
-        return channel
+        let other = try harness.client(plane)
+        #expect(try other.md5Login(user: "app", password: "pw", database: "app").status == .idle)
+        clients.append(other)
+        let client = try harness.client(plane)
+        return (client, try client.md5Login(user: user, password: "pw", database: database))
     }
 
-    private func frames(_ channel: EmbeddedChannel) throws -> [Frame] {
-        var decoder = FrameDecoder()
-        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { decoder.append(buffer) }
-        var frames: [Frame] = []
-        while let frame = try decoder.next() { frames.append(frame) }
-        return frames
-    }
-
-    private func query(_ channel: EmbeddedChannel, _ sql: String) throws -> [Frame] {
-        var buffer = ByteBuffer()
-        FrontendMessage.query(sql).encode(into: &buffer)
-        try channel.writeInbound(buffer)
-        channel.embeddedEventLoop.run()  // answers gathered from every loop (SHOW CLIENTS) arrive as tasks
-        return try frames(channel)
+    private func query(_ client: BlockingWireClient, _ sql: String) throws -> [Frame] {
+        try client.query(sql)
     }
 
     /// RowDescription as (name, type OID) pairs.
@@ -93,8 +69,7 @@ import Testing
     /// Each SHOW Spillway answers has PgBouncer 1.18's column names, order and types, and ends with ReadyForQuery.
     @Test(arguments: AdminConsole.shows)
     func showMatchesPgBouncerColumns(subject: String) throws {
-        let channel = try console(user: "root")
-        let login = try frames(channel)
+        let (channel, login) = try console(user: "root")
         #expect(login.last?.readyForQueryStatus == .idle, "console login did not finish")
         let reply = try query(channel, "show \(subject.lowercased());")
         #expect(columns(reply) == PgBouncerConsole.columns[subject], "SHOW \(subject)")
@@ -102,20 +77,18 @@ import Testing
         #expect(reply.contains { $0.type == .commandComplete })
     }
 
-    /// SHOW DATABASES reads the configuration: pool_size 7 for app.
+    /// SHOW DATABASES reads the configuration: pool_size 7 for other.
     @Test func showDatabasesReportsConfiguredPoolSize() throws {
-        let channel = try console(user: "root")
-        _ = try frames(channel)
+        let (channel, _) = try console(user: "root")
         let rows = dataRows(try query(channel, "SHOW DATABASES"))
-        let app = rows.first { $0.first == "app" }
-        #expect(app?[5] == "7", "\(rows)")
-        #expect(app?[2] == "1")
+        let other = rows.first { $0.first == "other" }
+        #expect(other?[5] == "7", "\(rows)")
+        #expect(other?[2] == "1")
     }
 
     /// An unknown command gets PgBouncer's 08P01 message, with the known commands in the hint.
     @Test func unknownCommandListsWhatExists() throws {
-        let channel = try console(user: "root")
-        _ = try frames(channel)
+        let (channel, _) = try console(user: "root")
         let reply = try query(channel, "FROB")
         let error = try reply.first { $0.type == .errorResponse }.map { try ErrorResponse(body: $0.body) }
         #expect(error?.code == .protocolViolation)
@@ -126,8 +99,7 @@ import Testing
 
     /// stats_users may SHOW but not PAUSE.
     @Test func statsUserCannotPause() throws {
-        let channel = try console(user: "watcher")
-        _ = try frames(channel)
+        let (channel, _) = try console(user: "watcher")
         #expect(!columns(try query(channel, "SHOW POOLS")).isEmpty)
         let reply = try query(channel, "PAUSE")
         let error = try reply.first { $0.type == .errorResponse }.map { try ErrorResponse(body: $0.body) }
@@ -136,11 +108,11 @@ import Testing
 
     /// A user in neither admin_users nor stats_users is refused with 28000 after authenticating.
     @Test func ordinaryUserIsRefused() throws {
-        let channel = try console(user: "app")
-        let error = try frames(channel).first { $0.type == .errorResponse }.map { try ErrorResponse(body: $0.body) }
+        let (channel, login) = try console(user: "app")
+        let error = try login.first { $0.type == .errorResponse }.map { try ErrorResponse(body: $0.body) }
         #expect(error?.code == .invalidAuthorizationSpecification)
         #expect(error?.severity == "FATAL")
-        #expect(!channel.isActive)
+        #expect(channel.isClosedByServer())
     }
 }
 

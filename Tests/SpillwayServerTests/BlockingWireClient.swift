@@ -103,6 +103,51 @@ final class BlockingWireClient {
         }
     }
 
+    /// Reads raw bytes until `count` arrived or the server closed; fails after `timeout`.
+    func readBytes(_ count: Int, timeout: Duration = .seconds(5)) throws -> [UInt8] {
+        let deadline = ContinuousClock.now + timeout
+        var got: [UInt8] = []
+        while got.count < count {
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { throw Failure(description: "\(count) bytes expected within \(timeout); got \(got)") }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(left.components.seconds * 1000) + 1) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: count - got.count)
+            let read = Glibc.read(fd, &chunk, chunk.count)
+            guard read > 0 else { return got }
+            got += chunk[..<read]
+        }
+        return got
+    }
+
+    /// True once the server has closed the connection (end of file within `timeout`, after any frames).
+    func isClosedByServer(timeout: Duration = .seconds(5)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 50) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let read = Glibc.read(fd, &chunk, chunk.count)
+            if read <= 0 { return true }
+        }
+        return false
+    }
+
+    /// An md5 login: StartupMessage, the password answered for the salt given, frames to ReadyForQuery or a
+    /// FATAL.
+    @discardableResult
+    func md5Login(user: String, password: String, database: String, extra: [(String, String)] = []) throws -> [Frame] {
+        var buffer = ByteBuffer()
+        StartupMessage(parameters: [("user", user), ("database", database)] + extra.map { (name: $0.0, value: $0.1) })
+            .encode(into: &buffer)
+        try send(buffer)
+        let request = try read(until: { $0.type == .authentication || $0.type == .errorResponse })
+        guard case .authentication(.md5Password(let salt))? = request.last.flatMap({ try? BackendMessage(frame: $0) })
+        else { return request }
+        try send(.password(Array(MD5Password.response(user: user, password: password, salt: salt).utf8)))
+        return try readUntilReady()
+    }
+
     /// Runs a simple query; returns the frames of its answer.
     func query(_ sql: String) throws -> [Frame] {
         try send(.query(sql))
