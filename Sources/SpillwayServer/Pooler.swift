@@ -21,5 +21,3 @@ public protocol Pooler: Sendable {
     @discardableResult
     func reload() -> Result<Void, ConfigError>
 }
-
-extension Spillway: Pooler {}

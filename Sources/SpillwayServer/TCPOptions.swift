@@ -2,40 +2,20 @@
 import Glibc
 #endif
 import Logging
-import NIOConcurrencyHelpers
-import NIOCore
 import SpillwayCore
 import SpillwayEngine
+import Synchronization
 
 /// The socket options Spillway sets on a connected client or server socket, each at its own level:
 /// SO_KEEPALIVE, SO_SNDBUF/SO_RCVBUF (`tcp_socket_buffer`) at SOL_SOCKET; TCP_KEEPIDLE, TCP_KEEPINTVL,
-/// TCP_KEEPCNT and TCP_USER_TIMEOUT at IPPROTO_TCP. TCP_NODELAY is set by NIO's bootstraps (at IPPROTO_TCP).
+/// TCP_KEEPCNT and TCP_USER_TIMEOUT at IPPROTO_TCP. TCP_NODELAY is set by the engine (at IPPROTO_TCP).
 ///
 /// A peer that vanished (a crashed host, a dropped NAT entry) is noticed within a minute or two instead of the
 /// kernel's two hours. Unix sockets get only the buffer sizes; a value of 0 keeps the system's default.
 /// An option that fails never closes the connection: it tunes, it is not needed to work. Each failing option
 /// is logged once per process with its name and errno, so an operator learns of it without a flood.
 enum TCPOptions {
-    static func apply(to channel: Channel, settings: Settings, logger: Logger) {
-        guard let options = channel.syncOptions else { return }
-        let isTCP: Bool
-        switch channel.localAddress {
-        case .v4?, .v6?: isTCP = true
-        default: isTCP = false
-        }
-        for value in Self.options(settings: settings, isTCP: isTCP) {
-            let option = ChannelOptions.Types.SocketOption(
-                level: NIOBSDSocket.OptionLevel(rawValue: value.level), name: NIOBSDSocket.Option(rawValue: value.option))
-            do {
-                try options.setOption(option, value: SocketOptionValue(value.value))
-            } catch {
-                reportOnce(value, errno: (error as? IOError)?.errnoCode, error: error, logger: logger)
-            }
-        }
-    }
-
-    /// The same options on an engine socket (TCP_NODELAY is set by the engine's connect and by the listener's
-    /// owner at accept).
+    /// Sets the options on a connected socket (TCP_NODELAY is set by the engine's connect and at accept).
     static func apply(to socket: SpillwayEngine.Socket, isTCP: Bool, settings: Settings, logger: Logger) {
         for value in Self.options(settings: settings, isTCP: isTCP) {
             do throws(SocketError) {
@@ -82,10 +62,10 @@ enum TCPOptions {
     }
 
     /// Option names already reported as failing: each is logged once per process.
-    private static let reported = NIOLockedValueBox<Set<String>>([])
+    private static let reported = Mutex<Set<String>>([])
 
     private static func reportOnce(_ option: Option, errno: CInt?, error: any Error, logger: Logger) {
-        let first = reported.withLockedValue { $0.insert(option.name).inserted }
+        let first = reported.withLock { $0.insert(option.name).inserted }
         guard first else { return }
         logger.warning("socket option failed; the connection goes on without it (logged once)", metadata: [
             "option": "\(option.name)", "value": "\(option.value)",

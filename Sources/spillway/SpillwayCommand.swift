@@ -67,12 +67,7 @@ struct Run: AsyncParsableCommand {
         let spillway: any Pooler
         let pidFile: PidFile?
         do {
-            // SPILLWAY_DATA_PLANE=nio runs the SwiftNIO data plane, until it is deleted.
-            if ProcessInfo.processInfo.environment["SPILLWAY_DATA_PLANE"] == "nio" {
-                spillway = try await Spillway.start(config: config, logger: logger, logOutput: output)
-            } else {
-                spillway = try await DataPlane.launch(config: config, logger: logger, logOutput: output)
-            }
+            spillway = try await DataPlane.launch(config: config, logger: logger, logOutput: output)
         } catch {
             logger.critical("could not start", metadata: ["error": "\(error)"])
             throw ExitCode(1)

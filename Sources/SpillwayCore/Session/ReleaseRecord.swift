@@ -10,10 +10,11 @@ public struct ReleaseRecord: Sendable, Equatable {
 
     public var standing: Standing { Standing(prompt: Int(prompt), slow: Int(slow)) }
 
-    /// A request started at `now` after `previous` activity: an idle-in-transaction stretch ends.
+    /// A request started at `now`; `idleSince`: when the client went idle inside its transaction, nil when it
+    /// was not in one. An idle-in-transaction stretch ends.
     @inline(__always)
-    public mutating func requestStarted(after previous: ClientActivity, at now: UInt64) {
-        guard case .idleInTransaction(let since) = previous, now > since else { return }
+    public mutating func requestStarted(idleInTransactionSince idleSince: UInt64?, at now: UInt64) {
+        guard let since = idleSince, now > since else { return }
         longestIdle = max(longestIdle, now - since)
     }
 

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
 import PostgresWire
 import SpillwayCore
 
@@ -41,12 +40,6 @@ struct ConnectionReport {
             type, user, database, state, address, "\(port)", localAddress, "\(localPort)", Self.format(connectTime),
             Self.format(requestTime), "\(seconds)", "\(micros)", "0", pointer, link, "\(remotePID)", "", applicationName,
         ]
-    }
-
-    /// A SwiftNIO address as the two columns show it.
-    static func columns(_ address: SocketAddress?) -> (String, Int) {
-        guard let address, let ip = address.ipAddress else { return ("unix", 0) }
-        return (ip, address.port ?? 0)
     }
 
     /// "2026-11-26 23:38:32 UTC", as PgBouncer prints times.

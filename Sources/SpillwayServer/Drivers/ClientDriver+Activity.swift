@@ -8,10 +8,13 @@ import SpillwayEngine
 /// transaction's start and its last statement. The leak guard, the client timeouts, SHOW LEAKS and the
 /// pool's statistics read them on the client's loop.
 extension ClientDriver {
-    /// A request begins (the first message after ReadyForQuery).
+    /// A request begins (the first message after ReadyForQuery); inside a transaction, the client's idle
+    /// stretch there ends and counts toward its standing.
     @inline(__always)
     func requestStarted() {
-        if requestAt == 0 { requestAt = loop.nanos }
+        guard requestAt == 0 else { return }
+        requestAt = loop.nanos
+        if openTransaction != nil { record.requestStarted(idleInTransactionSince: readyAt, at: requestAt) }
     }
 
     /// A Query or Parse sent inside an open transaction: its start is kept for leak reports (copied, so the
@@ -41,6 +44,7 @@ extension ClientDriver {
             }
         }
         if status == .idle {
+            record.transactionEnded(slowAfter: Self.slowRelease)
             openTransaction = nil
         } else if openTransaction == nil {
             openTransaction = OpenTransaction(startedAt: requestAt != 0 ? requestAt : now)
@@ -73,6 +77,8 @@ extension ClientDriver {
     }
 
     static let statementBytesKept = 512
+    /// A transaction idle inside for this long at once counts against the client's standing.
+    static let slowRelease: UInt64 = 1_000_000_000
 
     @inline(__always)
     static func micros(from start: UInt64, to end: UInt64) -> UInt64 {

@@ -64,6 +64,8 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     /// When the running request began, in loop nanoseconds (0: none runs), and when the client last settled.
     var requestAt: UInt64 = 0
     var readyAt: UInt64 = 0
+    /// How promptly this client has released its servers: its standing among waiters.
+    var record = ReleaseRecord()
     /// Only while a transaction is open: its start and last statement (see ClientDriver+Activity).
     var openTransaction: OpenTransaction?
     /// query_wait_notify: set once the notice went out for the current wait.
@@ -320,6 +322,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     /// Asks this loop's shard of the pool for a server.
     func acquire(_ key: PoolKey) {
         waitNoticeSent = false
+        tag.standing = record.standing
         tag.opensTransaction = held.first.map { frame in
             guard frame.type == .query else { return false }
             return frame.body.withUnsafeReadableBytes { bytes in
@@ -448,6 +451,12 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
         if case .closed = phase { return true }
         return false
     }
+}
+
+/// What a client asked for in its startup packet.
+struct LoginRequest {
+    var user: String
+    var database: String
 }
 
 /// A login in progress: the authentication exchange and what the client asked for.

@@ -11,9 +11,7 @@ import Synchronization
 
 /// Spillway's data plane on its own engine: the loops, the listeners, each loop's shards, and the little all
 /// loops share (pool-wide state, the bounds shared by pools, max_client_conn, cancel keys, IDs).
-///
-/// Being built beside the SwiftNIO data plane (`Spillway`), which serves until this one passes the whole
-/// suite; it runs only when SPILLWAY_DATA_PLANE=engine is set.
+
 public final class DataPlane: Sendable {
     let group: IOLoopGroup
     /// Each loop's shards, by loop index; each touched only on its loop.
