@@ -9,41 +9,20 @@ import Testing
 
 /// The engine data plane end to end over Unix sockets: clients in, a scripted PostgreSQL out, nothing else.
 @Suite(.serialized) final class DataPlaneTests {
-    let postgres: ScriptedPostgresServer
-    let folder: String
+    let harness: PlaneHarness
+    var postgres: ScriptedPostgresServer { harness.postgres }
 
     init() throws {
-        postgres = try ScriptedPostgresServer()
-        folder = NSTemporaryDirectory() + "spillway-plane-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        postgres.stop()
-        try? FileManager.default.removeItem(atPath: folder)
+        harness = try PlaneHarness()
     }
 
     /// A data plane in front of the scripted server with `ini` added to [pgbouncer].
     func start(_ ini: String = "", threads: Int = 2) throws -> DataPlane {
-        let text = """
-            [databases]
-            app = host=\(postgres.folder) port=\(postgres.port) dbname=app
-            [pgbouncer]
-            listen_addr = 127.0.0.1
-            listen_port = 0
-            unix_socket_dir = \(folder)
-            auth_type = trust
-            pool_mode = transaction
-            threads = \(threads)
-            \(ini)
-            """
-        var logger = Logger(label: "test")
-        if ProcessInfo.processInfo.environment["SPILLWAY_TEST_TRACE"] != nil { logger.logLevel = .trace }
-        return try DataPlane.start(config: try Config.parse(text, file: "test.ini"), logger: logger)
+        try harness.start(ini, threads: threads)
     }
 
     func client(_ plane: DataPlane) throws -> BlockingWireClient {
-        try BlockingWireClient(path: plane.unixSocketPath!)
+        try harness.client(plane)
     }
 
     /// Waits (deadline, no sleep-and-hope) for `condition`.

@@ -5,7 +5,7 @@ import SpillwayCore
 @testable import SpillwayServer
 
 /// An engine data plane for driver-level tests: a scripted PostgreSQL behind it, a temp folder for its Unix
-/// socket and auth_file, md5 logins with the passwords given.
+/// socket and auth_file, md5 logins with the passwords given. SPILLWAY_TEST_TRACE=1 logs the plane's trace.
 final class PlaneHarness {
     let postgres: ScriptedPostgresServer
     let folder: String
@@ -23,7 +23,9 @@ final class PlaneHarness {
 
     /// A plane with `ini` added to [pgbouncer]; md5 with `passwords` in its auth_file (trust when empty).
     /// `databases`: extra [databases] lines.
-    func start(_ ini: String = "", passwords: [String: String] = [:], databases: [String] = []) throws -> DataPlane {
+    func start(
+        _ ini: String = "", passwords: [String: String] = [:], databases: [String] = [], threads: Int = 2
+    ) throws -> DataPlane {
         var auth = "auth_type = trust"
         if !passwords.isEmpty {
             let path = "\(folder)/userlist.txt"
@@ -41,10 +43,12 @@ final class PlaneHarness {
             unix_socket_dir = \(folder)
             \(auth)
             pool_mode = transaction
-            threads = 2
+            threads = \(threads)
             \(ini)
             """
-        return try DataPlane.start(config: try Config.parse(text, file: "test.ini"), logger: Logger(label: "test"))
+        var logger = Logger(label: "test")
+        if ProcessInfo.processInfo.environment["SPILLWAY_TEST_TRACE"] != nil { logger.logLevel = .trace }
+        return try DataPlane.start(config: try Config.parse(text, file: "test.ini"), logger: logger)
     }
 
     func client(_ plane: DataPlane) throws -> BlockingWireClient {

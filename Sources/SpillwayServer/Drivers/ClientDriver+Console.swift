@@ -47,13 +47,7 @@ extension ClientDriver {
             BackendMessage.readyForQuery(.idle).encode(into: &buffer)
         }
         phase = .console(ConsoleLogin(database: request.database, isAdmin: isAdmin))
-        if let timer = loginTimer {
-            loop.cancel(timer)
-            loginTimer = nil
-        }
-        let rest = decoder.drain()
-        decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)
-        if let rest { decoder.append(rest) }
+        loginCompleted()
         logger.info("admin console login", metadata: ["admin": "\(isAdmin)"])
     }
 

@@ -164,14 +164,7 @@ extension ClientDriver {
         phase = .ready
         readyAt = loop.nanos
         connection.resumeReading()
-        if let timer = loginTimer {
-            loop.cancel(timer)
-            loginTimer = nil
-        }
-        // Logged in: messages may now be as large as max_packet_size.
-        let rest = decoder.drain()
-        decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)
-        if let rest { decoder.append(rest) }
+        loginCompleted()
         if runtime.settings.logConnections {
             logger.info("client logged in", metadata: ["mode": "\(session.mode.rawValue)"])
         }
@@ -180,5 +173,17 @@ extension ClientDriver {
         } catch {
             fatal(error.sqlState, String(describing: error))
         }
+    }
+
+    /// The login is over (to a pool or the console): its timer stops, and messages may now be as large as
+    /// max_packet_size.
+    func loginCompleted() {
+        if let timer = loginTimer {
+            loop.cancel(timer)
+            loginTimer = nil
+        }
+        let rest = decoder.drain()
+        decoder = FrameDecoder(maxMessageSize: runtime.settings.maxPacketSize)
+        if let rest { decoder.append(rest) }
     }
 }
