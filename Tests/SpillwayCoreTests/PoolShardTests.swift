@@ -18,8 +18,17 @@ private func makeShards(
 }
 
 /// Client `n` of `app` on `loop`.
-private func client(_ n: UInt64, loop: Int, app: String = "web", opensTransaction: Bool = false) -> ClientTag {
-    ClientTag(client: ClientID(n), loop: loop, application: app, opensTransaction: opensTransaction)
+private func client(
+    _ n: UInt64, loop: Int, app: String = "web", standing: Standing = .new, opensTransaction: Bool = false
+) -> ClientTag {
+    ClientTag(client: ClientID(n), loop: loop, application: app, standing: standing, opensTransaction: opensTransaction)
+}
+
+/// Gives `tag` a newly opened server of `shard` (test builder: start mid-story); returns it.
+private func hold(_ tag: ClientTag, in shard: inout PoolShard, now: ContinuousClock.Instant) -> ServerID {
+    guard case .openAndWait(let id) = shard.acquire(tag, now: now) else { preconditionFailure("hold needs room") }
+    precondition(shard.serverReady(id, now: now) == .assign(id, to: tag))
+    return id
 }
 
 @Suite struct PoolShardTests {
@@ -161,6 +170,40 @@ private func client(_ n: UInt64, loop: Int, app: String = "web", opensTransactio
         _ = shards[1].release(s(2), needsReset: false, now: at(2))
         #expect(shards[1].acquire(client(3, loop: 1, app: "batch"), now: at(3)) != .assign(s(2)))
         #expect(shards[1].acquire(client(4, loop: 1, app: "web"), now: at(4)) == .assign(s(2)))
+    }
+
+    /// A released server goes to the best standing first: proven, then new, then suspect, whatever the order
+    /// they came in.
+    @Test func releaseServesWaitersByStanding() {
+        var (_, shards) = makeShards(.init(poolSize: 1), loops: 1)
+        let s1 = hold(client(1, loop: 0), in: &shards[0], now: at(0))
+        let suspect = client(2, loop: 0, standing: .suspect)
+        let new = client(3, loop: 0, standing: .new)
+        let proven = client(4, loop: 0, standing: .proven)
+        for (index, tag) in [suspect, new, proven].enumerated() {
+            #expect(shards[0].acquire(tag, now: at(1 + index)) == .wait)
+        }
+        #expect(shards[0].release(s1, needsReset: false, now: at(5)) == .assign(s1, to: proven))
+        #expect(shards[0].release(s1, needsReset: false, now: at(6)) == .assign(s1, to: new))
+        #expect(shards[0].release(s1, needsReset: false, now: at(7)) == .assign(s1, to: suspect))
+    }
+
+    /// Fair share counts what each application holds on every loop: a server freed on loop 0 goes to the
+    /// waiting application holding fewer servers pool-wide, though its waiter came later; weights count.
+    @Test(arguments: [(1.0, "web"), (3.0, "batch")])
+    func releaseGoesToTheApplicationFurthestBelowItsShare(batchWeight: Double, served: String) {
+        let limits = PoolShard.Limits(poolSize: 4, applications: ["batch": ApplicationPolicy(weight: batchWeight)])
+        var (_, shards) = makeShards(limits)
+        _ = hold(client(1, loop: 1, app: "batch"), in: &shards[1], now: at(0))
+        _ = hold(client(2, loop: 1, app: "batch"), in: &shards[1], now: at(0))
+        _ = hold(client(3, loop: 1, app: "web"), in: &shards[1], now: at(0))
+        let report = hold(client(4, loop: 0, app: "report"), in: &shards[0], now: at(0))
+        let batch = client(5, loop: 0, app: "batch")
+        let web = client(6, loop: 0, app: "web")
+        #expect(shards[0].acquire(batch, now: at(10)) == .wait)
+        #expect(shards[0].acquire(web, now: at(20)) == .wait)
+        // batch holds 2 (load 2/weight), web 1: web is furthest below at weight 1, batch at weight 3 (2/3).
+        #expect(shards[0].release(report, needsReset: false, now: at(30)) == .assign(report, to: served == "web" ? web : batch))
     }
 
     /// The transaction gate counts stalled holders of every loop.
