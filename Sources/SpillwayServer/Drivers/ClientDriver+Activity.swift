@@ -23,9 +23,9 @@ extension ClientDriver {
     func noteStatement(_ type: MessageType, body: ByteBuffer) {
         guard let open = openTransaction else { return }
         let kept = body.getSlice(at: body.readerIndex, length: min(body.readableBytes, Self.statementBytesKept)) ?? body
-        var copy = ByteBufferAllocator().buffer(capacity: kept.readableBytes)
-        copy.writeImmutableBuffer(kept)
-        open.lastStatement = copy
+        // The transaction's buffer is reused statement after statement (one allocation per transaction).
+        open.lastStatement.clear()
+        open.lastStatement.writeImmutableBuffer(kept)
         open.lastStatementType = type
     }
 
@@ -62,7 +62,8 @@ extension ClientDriver {
     /// The first 200 characters of the last statement's text in the open transaction (no parameter values:
     /// Parse carries `$1`).
     var lastStatementForLog: String {
-        guard let open = openTransaction, var body = open.lastStatement else { return "" }
+        guard let open = openTransaction, open.lastStatement.readableBytes > 0 else { return "" }
+        var body = open.lastStatement
         if open.lastStatementType == .parse { _ = body.readNullTerminatedString() }  // the statement name
         let text = body.readNullTerminatedString() ?? body.readString(length: body.readableBytes) ?? ""
         return String(text.prefix(200))
@@ -90,7 +91,7 @@ extension ClientDriver {
 /// clients outside transactions carry nothing.
 final class OpenTransaction {
     let startedAt: UInt64
-    var lastStatement: ByteBuffer?
+    var lastStatement = ByteBuffer()
     var lastStatementType = MessageType.query
     /// leak_warn_after was reported for this transaction.
     var reported = false
