@@ -81,9 +81,20 @@ class LoginError(Exception):
     pass
 
 
+# Loopback source addresses, one per ~25,000 connections: one source address has only the ephemeral ports
+# of ip_local_port_range (about 28,000) towards one pooler port.
+PER_SOURCE = 25000
+_opened = 0
+
+
 async def login(host, port, user, dbname, password):
     """Connect and authenticate; returns (reader, writer) once ReadyForQuery has arrived."""
-    reader, writer = await asyncio.open_connection(host, port)
+    global _opened
+    source = None
+    if host.startswith("127.") and _opened >= PER_SOURCE:
+        source = (f"127.0.{_opened // PER_SOURCE // 250}.{2 + _opened // PER_SOURCE % 250}", 0)
+    _opened += 1
+    reader, writer = await asyncio.open_connection(host, port, local_addr=source)
     try:
         params = b"user\0" + user.encode() + b"\0database\0" + dbname.encode() + b"\0\0"
         body = struct.pack("!I", 196608) + params

@@ -13,7 +13,7 @@ import statistics
 import sys
 from pathlib import Path
 
-TARGETS = ("spillway", "spillway-baseline", "pgbouncer", "relay", "postgresql")
+TARGETS = ("spillway", "spillway-1t", "spillway-baseline", "pgbouncer", "relay", "postgresql")
 SCENARIO_ORDER = {"select": 0, "storm": 1, "idle": 2}
 MODE_ORDER = {"simple": 0, "extended": 1, "prepared": 2, "-": 3}
 
@@ -86,7 +86,7 @@ def main():
                  "worse in CPU µs/tx, p99 and KiB per idle client. "
                  "For `storm` CPU µs/tx is per connection+transaction; for `idle`, per idle client "
                  "opened (its login included).\n")
-    spillways = [t for t in ("spillway", "spillway-baseline") if any(k[3] == t for k in groups)]
+    spillways = [t for t in ("spillway", "spillway-1t", "spillway-baseline") if any(k[3] == t for k in groups)]
     lines.append("| scenario | mode | clients | Spillway | TPS | CPU µs/tx | p99 | connections/s | KiB/idle client |")
     lines.append("|---|---|--:|---|--:|--:|--:|--:|--:|")
     seen = set()
