@@ -104,9 +104,8 @@ extension ClientDriver {
             ).encode(into: &buffer)
             BackendMessage.readyForQuery(.idle).encode(into: &buffer)
         }
-        let pending = held
+        let pending = held.frames
         held.removeAll()
-        heldBytes = 0
         for frame in pending { clientFrame(frame) }
     }
 

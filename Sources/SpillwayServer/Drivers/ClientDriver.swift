@@ -41,8 +41,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     var session = ClientSession(mode: .transaction)
     var decoder: FrameDecoder
     /// Messages kept while waiting for a server, and their size (bounded by pausing reads).
-    var held: [Frame] = []
-    var heldBytes = 0
+    var held = HeldMessages()
     /// The server lent to this client.
     var server: ServerDriver?
     /// Tracked parameters this client wants on any server it uses.
@@ -189,7 +188,7 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
         default:
             break
         }
-        held = []
+        held.removeAll()
         if countedAtLogin, let pool, let user {
             countedAtLogin = false
             shards.plane.admittedClientLeft(database: pool.database, user: user, application: tag.application)
@@ -309,12 +308,9 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
 
     private func hold(_ frame: Frame) {
         // Copied out of the read buffer: it may wait a while, and the loop's buffer is for the next read.
-        var bytes = ByteBufferAllocator().buffer(capacity: frame.bytes.readableBytes)
-        bytes.writeImmutableBuffer(frame.bytes)
-        held.append(Frame(bytes: bytes))
-        heldBytes += bytes.readableBytes
+        held.append(frame)
         // Held messages live in Spillway's memory: past a bound, let them wait in the socket instead.
-        if heldBytes > Self.heldBytesLimit { connection.pauseReading() }
+        if held.byteCount > Self.heldBytesLimit { connection.pauseReading() }
     }
 
     // MARK: Getting a server
@@ -357,9 +353,9 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
             }
             session.serverAssigned(server.id)
             self.server = server
+            let wasOverLimit = held.byteCount > Self.heldBytesLimit
             writeHeld(to: server)
-            if heldBytes > Self.heldBytesLimit { connection.resumeReading() }
-            heldBytes = 0
+            if wasOverLimit { connection.resumeReading() }
         default:
             shards.release(server, statements: [], reusable: true)
         }
@@ -367,15 +363,8 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
 
     /// Writes the held messages to the newly lent server in one write.
     private func writeHeld(to server: ServerDriver) {
-        for frame in held { session.heldMessageForwarded(frame.type) }
-        if held.count == 1 {
-            server.write(held[0].bytes)
-        } else if !held.isEmpty {
-            var batch = ByteBufferAllocator().buffer(capacity: heldBytes)
-            for frame in held { batch.writeImmutableBuffer(frame.bytes) }
-            server.write(batch)
-        }
-        held.removeAll(keepingCapacity: true)
+        held.forEach { session.heldMessageForwarded($0.type) }
+        if let bytes = held.take() { server.write(bytes) }
     }
 
     /// No server could be had for this client.
@@ -423,10 +412,11 @@ final class ClientDriver: ConnectionDelegate, ServerFrameSink {
     /// Answers held messages with one error and a ReadyForQuery for each that expected one.
     private func answerHeld(with error: ErrorResponse) {
         shards.plane.metrics?.errorSent(error.code?.rawValue ?? "XX000", origin: "spillway")
-        let syncs = held.reduce(0) { $0 + ($1.type.endsWithReadyForQuery ? 1 : 0) }
-        held.removeAll(keepingCapacity: true)
-        if heldBytes > Self.heldBytesLimit { connection.resumeReading() }
-        heldBytes = 0
+        var syncs = 0
+        held.forEach { if $0.type.endsWithReadyForQuery { syncs += 1 } }
+        let wasOverLimit = held.byteCount > Self.heldBytesLimit
+        held.removeAll()
+        if wasOverLimit { connection.resumeReading() }
         connection.write { buffer in
             error.encode(into: &buffer)
             for _ in 0..<syncs { BackendMessage.readyForQuery(.idle).encode(into: &buffer) }
