@@ -57,7 +57,7 @@ final class ServerDriver: ConnectionDelegate {
     /// The loop's shards; changes when the server moves to another loop.
     unowned var owner: any ServerDriverOwner
     /// The client driver the server forwards to while lent.
-    weak var sink: (any ServerFrameSink)?
+    var sink: (any ServerFrameSink)?
     private let settings: Settings
     private let logger: Logger
     /// Wall-clock seconds of the connect and of the last lending (SHOW SERVERS connect_time, request_time).
